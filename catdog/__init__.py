@@ -1,0 +1,5 @@
+"""catdog: cat/dog image classification with a self-retraining pipeline."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

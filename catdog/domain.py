@@ -1,0 +1,314 @@
+"""Domain types shared by every unit. Plain frozen dataclasses with JSON forms."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from catdog.clock import from_iso, to_iso
+from catdog.errors import InvalidInput, InvalidSettings
+
+Label = Literal["cat", "dog"]
+LABELS: tuple[Label, Label] = ("cat", "dog")
+
+T = TypeVar("T")
+
+
+def parse_label(value: object) -> Label:
+    if value == "cat":
+        return "cat"
+    if value == "dog":
+        return "dog"
+    raise InvalidInput(f"label must be 'cat' or 'dog', not {value!r}")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else to_iso(moment)
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else from_iso(text)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: Label
+    confidence: float
+    model_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One stored image and what we know about it (the seed's "Image Store")."""
+
+    key: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    sha256: str
+    uploaded_at: datetime
+    prediction: Prediction | None = None
+    label: Label | None = None
+    labeled_at: datetime | None = None
+    labeled_by: str | None = None
+
+    @property
+    def blob_name(self) -> str:
+        return f"original/{self.key}"
+
+    @property
+    def thumbnail_name(self) -> str:
+        return f"thumbnail/{self.key}.jpg"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "content_type": self.content_type,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "sha256": self.sha256,
+            "uploaded_at": to_iso(self.uploaded_at),
+            "prediction": None if self.prediction is None else self.prediction.to_dict(),
+            "label": self.label,
+            "labeled_at": _iso(self.labeled_at),
+            "labeled_by": self.labeled_by,
+        }
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """Audit entry: one manager label change."""
+
+    key: str
+    old_label: Label | None
+    new_label: Label
+    by: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": to_iso(self.at)}
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    images: int
+    labeled: int
+
+
+class Mode(StrEnum):
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class ManagerSettings:
+    """The seed's "Manager Mode": when training runs and what a model must reach."""
+
+    mode: Mode = Mode.MANUAL
+    label_threshold: int = 20
+    min_accuracy: float = 0.80
+    max_accuracy_drop: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.mode not in (Mode.AUTO, Mode.MANUAL):
+            raise InvalidSettings(f"mode must be 'auto' or 'manual', not {self.mode!r}")
+        if isinstance(self.label_threshold, bool) or not isinstance(self.label_threshold, int):
+            raise InvalidSettings("label_threshold must be a whole number")
+        if self.label_threshold < 1:
+            raise InvalidSettings("label_threshold must be at least 1")
+        for name in ("min_accuracy", "max_accuracy_drop"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise InvalidSettings(f"{name} must be a number between 0 and 1")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ManagerSettings:
+        unknown = set(data) - {"mode", "label_threshold", "min_accuracy", "max_accuracy_drop"}
+        if unknown:
+            raise InvalidSettings(f"unknown settings: {', '.join(sorted(unknown))}")
+        mode = data.get("mode", Mode.MANUAL.value)
+        if mode not in ("auto", "manual"):
+            raise InvalidSettings(f"mode must be 'auto' or 'manual', not {mode!r}")
+        defaults = cls()
+        return cls(
+            mode=Mode(mode),
+            label_threshold=data.get("label_threshold", defaults.label_threshold),
+            min_accuracy=data.get("min_accuracy", defaults.min_accuracy),
+            max_accuracy_drop=data.get("max_accuracy_drop", defaults.max_accuracy_drop),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "label_threshold": self.label_threshold,
+            "min_accuracy": self.min_accuracy,
+            "max_accuracy_drop": self.max_accuracy_drop,
+        }
+
+
+class Trigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    TRAINING = "training"
+    EVALUATING = "evaluating"
+    PROMOTED = "promoted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_RUN_STATUSES
+
+
+ACTIVE_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.TRAINING, RunStatus.EVALUATING})
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    epoch: int
+    epochs: int
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    eta_seconds: float | None = None
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "updated_at": _iso(self.updated_at)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunProgress:
+        return cls(**{**data, "updated_at": _dt(data.get("updated_at"))})
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    run_id: str
+    trigger: Trigger
+    status: RunStatus
+    created_at: datetime
+    updated_at: datetime
+    execution_id: str | None = None
+    model_version: str | None = None
+    progress: RunProgress | None = None
+    history: list[dict[str, float]] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "trigger": self.trigger.value,
+            "status": self.status.value,
+            "created_at": to_iso(self.created_at),
+            "updated_at": to_iso(self.updated_at),
+            "execution_id": self.execution_id,
+            "model_version": self.model_version,
+            "progress": None if self.progress is None else self.progress.to_dict(),
+            "history": list(self.history),
+            "metrics": self.metrics,
+            "error": self.error,
+            "finished_at": _iso(self.finished_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingRun:
+        progress = data.get("progress")
+        return cls(
+            run_id=data["run_id"],
+            trigger=Trigger(data["trigger"]),
+            status=RunStatus(data["status"]),
+            created_at=from_iso(data["created_at"]),
+            updated_at=from_iso(data["updated_at"]),
+            execution_id=data.get("execution_id"),
+            model_version=data.get("model_version"),
+            progress=None if progress is None else RunProgress.from_dict(progress),
+            history=list(data.get("history") or []),
+            metrics=data.get("metrics"),
+            error=data.get("error"),
+            finished_at=_dt(data.get("finished_at")),
+        )
+
+
+class ModelStatus(StrEnum):
+    CANDIDATE = "candidate"
+    CHAMPION = "champion"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A trained model in the registry. ``data_cutoff``: labels up to here were seen."""
+
+    version: str
+    artifact: str
+    status: ModelStatus
+    created_at: datetime
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data_cutoff: datetime | None = None
+    run_id: str | None = None
+
+    @property
+    def accuracy(self) -> float | None:
+        value = self.metrics.get("accuracy")
+        return float(value) if isinstance(value, int | float) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "artifact": self.artifact,
+            "status": self.status.value,
+            "created_at": to_iso(self.created_at),
+            "metrics": self.metrics,
+            "data_cutoff": _iso(self.data_cutoff),
+            "run_id": self.run_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelVersion:
+        return cls(
+            version=data["version"],
+            artifact=data["artifact"],
+            status=ModelStatus(data["status"]),
+            created_at=from_iso(data["created_at"]),
+            metrics=dict(data.get("metrics") or {}),
+            data_cutoff=_dt(data.get("data_cutoff")),
+            run_id=data.get("run_id"),
+        )
+
+
+@dataclass(frozen=True)
+class ChampionChange:
+    """History entry: the champion pointer moved from one version to another."""
+
+    from_version: str | None
+    to_version: str
+    by: str
+    reason: str
+    at: datetime
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": to_iso(self.at)}

@@ -1,0 +1,77 @@
+"""Domain errors. Edges (HTTP, Lambda, CLI) map these by type, never by message."""
+
+from __future__ import annotations
+
+
+class CatdogError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code = "catdog_error"
+
+
+class InvalidInput(CatdogError):
+    """The caller sent something the core cannot accept."""
+
+    code = "invalid_input"
+
+
+class InvalidKey(InvalidInput):
+    code = "invalid_key"
+
+
+class InvalidImage(InvalidInput):
+    """Bytes that do not decode as a supported image."""
+
+    code = "invalid_image"
+
+
+class ImageTooLarge(InvalidInput):
+    """Too many bytes or too many pixels."""
+
+    code = "image_too_large"
+
+
+class InvalidSettings(InvalidInput):
+    code = "invalid_settings"
+
+
+class NotFound(CatdogError):
+    code = "not_found"
+
+
+class Conflict(CatdogError):
+    code = "conflict"
+
+
+class KeyConflict(Conflict):
+    """An image with this key already exists; it is never overwritten."""
+
+    code = "key_conflict"
+
+
+class RunAlreadyActive(Conflict):
+    """Another training run holds the one-active-run lock."""
+
+    code = "run_already_active"
+
+
+class RunStateConflict(Conflict):
+    """A run is not in a state that allows the requested transition."""
+
+    code = "run_state_conflict"
+
+
+class ChampionChanged(Conflict):
+    """Compare-and-set of the champion failed: someone else changed it first."""
+
+    code = "champion_changed"
+
+
+class ConfigurationError(CatdogError):
+    code = "configuration_error"
+
+
+class ServiceUnavailable(CatdogError):
+    """A dependency (inference server, orchestrator) cannot be reached."""
+
+    code = "service_unavailable"

@@ -1,0 +1,146 @@
+"""The one settings object. Only ``Settings.from_env`` reads the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from catdog.errors import ConfigurationError
+
+Backend = Literal["local", "aws"]
+PREFIX = "CATDOG_"
+
+
+@dataclass(frozen=True)
+class AwsResources:
+    """Names of the AWS resources the app uses (from the stack outputs)."""
+
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    images_bucket: str = "catdog-images"
+    models_bucket: str = "catdog-models"
+    static_bucket: str = "catdog-static"
+    images_table: str = "catdog-images"
+    settings_table: str = "catdog-settings"
+    runs_table: str = "catdog-training-runs"
+    models_table: str = "catdog-models"
+    executions_table: str = "catdog-executions"
+    state_machine_arn: str | None = None
+    train_instance_id: str | None = None
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    cognito_domain: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration, built once at start-up and passed down."""
+
+    backend: Backend = "local"
+    data_dir: Path = Path("var")
+    # web app
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    secret_key: str | None = None
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    thumbnail_size: int = 256
+    url_import_timeout_s: float = 10.0
+    # inference server
+    inference_host: str = "127.0.0.1"
+    inference_port: int = 8501
+    inference_url: str | None = None
+    inference_admin_token: str | None = None
+    inference_threads: int = 64
+    unsure_threshold: float = 0.7
+    batch_max_size: int = 32
+    batch_max_wait_ms: float = 2.0
+    reconcile_seconds: float = 30.0
+    # pipeline
+    stepfunctions_port: int = 8502
+    schedule_seconds: float = 180.0
+    wait_seconds: int = 30
+    training_timeout_seconds: int = 6 * 3600
+    # training
+    default_arch: str = "small_cnn"
+    default_epochs: int = 30
+    baseline_dir: Path | None = None
+    aws: AwsResources = field(default_factory=AwsResources)
+
+    @property
+    def inference_base_url(self) -> str:
+        return self.inference_url or f"http://{self.inference_host}:{self.inference_port}"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "catdog.sqlite3"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "models"
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``CATDOG_*`` variables (``CATDOG_AWS_*`` for AWS names)."""
+        env = os.environ if env is None else env
+        values = _read_fields(cls, env, PREFIX, skip={"aws"})
+        aws_values = _read_fields(AwsResources, env, PREFIX + "AWS_", skip=set())
+        if "region" not in aws_values and env.get("AWS_DEFAULT_REGION"):
+            aws_values["region"] = env["AWS_DEFAULT_REGION"]
+        settings = cls(**values, aws=AwsResources(**aws_values))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.backend not in ("local", "aws"):
+            raise ConfigurationError(f"CATDOG_BACKEND must be 'local' or 'aws', not {self.backend!r}")
+        for name in ("web_port", "inference_port", "stepfunctions_port"):
+            port = getattr(self, name)
+            if not 0 < port < 65536:
+                raise ConfigurationError(f"CATDOG_{name.upper()} must be a port number, not {port}")
+        if not 0.5 <= self.unsure_threshold <= 1.0:
+            raise ConfigurationError("CATDOG_UNSURE_THRESHOLD must be between 0.5 and 1.0")
+        for name in ("max_upload_bytes", "max_image_pixels", "batch_max_size", "inference_threads"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"CATDOG_{name.upper()} must be at least 1")
+
+
+def _read_fields(
+    cls: type, env: Mapping[str, str], prefix: str, skip: set[str]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name in skip:
+            continue
+        raw = env.get(prefix + spec.name.upper())
+        if raw is None or raw == "":
+            continue
+        values[spec.name] = _convert(prefix + spec.name.upper(), raw, str(spec.type))
+    return values
+
+
+def _convert(name: str, raw: str, type_name: str) -> Any:
+    try:
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+        if "Path" in type_name:
+            return Path(raw).expanduser()
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+    return raw

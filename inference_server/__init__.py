@@ -1,0 +1,1 @@
+"""Inference server: predictions and zero-downtime model hot-swap."""

@@ -1,0 +1,1 @@
+"""Lambda handlers, one per retraining-pipeline step."""

@@ -1,0 +1,1 @@
+"""Training job: trains, evaluates, and writes a model artifact with its metrics."""

@@ -1,0 +1,1 @@
+"""Web app: user pages, manager pages and the JSON API (Flask)."""

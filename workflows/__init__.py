@@ -1,0 +1,1 @@
+"""The retraining state machine, built with the Step Functions Data Science SDK."""
