@@ -67,6 +67,10 @@ class Settings:
     # training
     default_arch: str = "small_cnn"
     default_epochs: int = 30
+    training_input_size: int = 160
+    training_batch_size: int = 32
+    training_seed: int = 1337
+    training_data_dir: Path | None = None
     baseline_dir: Path | None = None
     aws: AwsResources = field(default_factory=AwsResources)
 
