@@ -49,7 +49,9 @@ def write_artifact(
     blobs.put("models", prefix + MODEL_FILE, model_file.read_bytes(), "application/octet-stream")
     for name, data in canary_images.items():
         blobs.put("models", f"{prefix}{CANARY_DIR}/{name}", data, "application/octet-stream")
-    blobs.put("models", prefix + METRICS_FILE, json.dumps(metrics, indent=2).encode(), "application/json")
+    blobs.put(
+        "models", prefix + METRICS_FILE, json.dumps(metrics, indent=2).encode(), "application/json"
+    )
     blobs.put("models", prefix + SUCCESS_FILE, b"", "text/plain")
     return prefix
 
@@ -62,7 +64,9 @@ def read_metrics(blobs: BlobStore, version: str) -> dict[str, Any]:
     """Metrics of a complete artifact. Raises NotFound if the artifact is incomplete."""
     if not is_complete(blobs, version):
         raise NotFound(f"model {version} has no complete artifact")
-    data: dict[str, Any] = json.loads(blobs.get("models", artifact_prefix(version) + METRICS_FILE).data)
+    data: dict[str, Any] = json.loads(
+        blobs.get("models", artifact_prefix(version) + METRICS_FILE).data
+    )
     return data
 
 
@@ -81,7 +85,7 @@ def fetch_artifact(blobs: BlobStore, version: str, cache_dir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=cache_dir))
     prefix = artifact_prefix(version)
     for name in blobs.list("models", prefix):
-        relative = name[len(prefix):]
+        relative = name[len(prefix) :]
         destination = staging / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(blobs.get("models", name).data)

@@ -56,7 +56,9 @@ class Classifier:
         spec = tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.float32)
         model = self.model
         self._predict = tf.function(
-            lambda batch: model(batch, training=False), input_signature=[spec], reduce_retracing=True
+            lambda batch: model(batch, training=False),
+            input_signature=[spec],
+            reduce_retracing=True,
         )
 
     @classmethod

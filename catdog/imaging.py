@@ -67,7 +67,7 @@ def open_image(
         raise InvalidImage(
             "the file is not a supported image (JPEG, PNG, GIF, WebP or BMP)"
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImage(f"the image is corrupt or truncated ({exc})") from None
     fmt = image.format or ""
     return image, ImageInfo(fmt, ACCEPTED_FORMATS[fmt], width, height)

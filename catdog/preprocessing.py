@@ -18,9 +18,7 @@ def preprocess_image(image: Image.Image, input_size: int) -> np.ndarray:
     """An opened image → model input of shape (input_size, input_size, 3), float32."""
     rgb = to_rgb(image)
     if rgb.size != (input_size, input_size):
-        rgb = rgb.resize(
-            (input_size, input_size), Image.Resampling.BILINEAR, reducing_gap=3.0
-        )
+        rgb = rgb.resize((input_size, input_size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return np.asarray(rgb, dtype=np.float32)
 
 

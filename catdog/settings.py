@@ -111,7 +111,9 @@ class Settings:
 
     def validate(self) -> None:
         if self.backend not in ("local", "aws"):
-            raise ConfigurationError(f"CATDOG_BACKEND must be 'local' or 'aws', not {self.backend!r}")
+            raise ConfigurationError(
+                f"CATDOG_BACKEND must be 'local' or 'aws', not {self.backend!r}"
+            )
         for name in ("web_port", "inference_port", "stepfunctions_port"):
             port = getattr(self, name)
             if not 0 < port < 65536:
@@ -123,9 +125,7 @@ class Settings:
                 raise ConfigurationError(f"CATDOG_{name.upper()} must be at least 1")
 
 
-def _read_fields(
-    cls: type, env: Mapping[str, str], prefix: str, skip: set[str]
-) -> dict[str, Any]:
+def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for spec in fields(cls):
         if spec.name in skip:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from catdog.errors import CatdogError
 from catdog.settings import Settings
 
-# Modules that define ``register(subparsers)``; each subcommand sets ``func(args, settings) -> int``.
+# Modules defining ``register(subparsers)``; subcommands set ``func(args, settings) -> int``.
 COMMAND_MODULES: list[str] = [
     "catdog.cli.system_commands",
     "catdog.cli.image_commands",

@@ -6,6 +6,7 @@ the contract those tests check.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,7 +76,7 @@ class ImageCatalog(Protocol):
     def find_by_sha256(self, sha256: str) -> ImageRecord | None: ...
 
     def list_all(self, cursor: str | None = None, limit: int = 50) -> Page[ImageRecord]:
-        """Newest first (uploaded_at, then key, descending). Raises InvalidInput for a bad cursor."""
+        """Newest first (uploaded_at, then key, descending). Bad cursor: InvalidInput."""
         ...
 
     def list_by_prediction(
@@ -211,7 +212,7 @@ class ModelRegistry(Protocol):
         when asked to change the champion's status (use ``promote``)."""
         ...
 
-    def history(self) -> list[ChampionChange]:
+    def history(self) -> builtins.list[ChampionChange]:
         """Champion changes, newest first."""
         ...
 

@@ -1,0 +1,68 @@
+"""Schema migrations for the local SQLite database, applied in order.
+
+Never edit a published migration: append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the five stores of the local backend.
+    """
+    CREATE TABLE images (
+        key TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        predicted_label TEXT,
+        confidence REAL,
+        model_version TEXT,
+        label TEXT,
+        labeled_at TEXT,
+        labeled_by TEXT
+    );
+    CREATE INDEX images_newest ON images (uploaded_at DESC, key DESC);
+    CREATE INDEX images_by_prediction ON images (predicted_label, uploaded_at DESC, key DESC);
+    CREATE INDEX images_uncertain ON images (confidence, key)
+        WHERE label IS NULL AND predicted_label IS NOT NULL;
+    CREATE INDEX images_pending ON images (uploaded_at, key) WHERE predicted_label IS NULL;
+    CREATE INDEX images_labeled_at ON images (labeled_at) WHERE label IS NOT NULL;
+    CREATE INDEX images_sha256 ON images (sha256);
+    CREATE TABLE label_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL REFERENCES images (key),
+        old_label TEXT,
+        new_label TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX label_changes_by_key ON label_changes (key, id);
+    CREATE TABLE manager_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL
+    );
+    CREATE TABLE training_runs (
+        run_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        active INTEGER,
+        body TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX training_runs_one_active ON training_runs (active) WHERE active = 1;
+    CREATE INDEX training_runs_newest ON training_runs (created_at DESC, run_id DESC);
+    CREATE TABLE model_versions (
+        version TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE champion (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version TEXT NOT NULL
+    );
+    CREATE TABLE champion_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL
+    )
+    """,
+]

@@ -1,0 +1,150 @@
+"""Training runs on SQLite. A partial unique index makes "one active run" a database fact."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from catdog.clock import to_iso
+from catdog.domain import Page, RunProgress, RunStatus, TrainingRun, Trigger
+from catdog.errors import InvalidInput, NotFound, RunAlreadyActive, RunStateConflict
+from catdog.storage.cursor import check_limit, decode_cursor, encode_cursor
+from catdog.storage.local.database import Database
+
+
+class SqliteTrainingRuns:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+    ) -> TrainingRun:
+        run = TrainingRun(
+            run_id=run_id,
+            trigger=Trigger(trigger),
+            status=RunStatus.PENDING,
+            created_at=at,
+            updated_at=at,
+            execution_id=execution_id,
+        )
+        with self._db.write() as conn:
+            existing = _load(conn, run_id)
+            if existing is not None:
+                return existing
+            active = conn.execute("SELECT body FROM training_runs WHERE active = 1").fetchone()
+            if active is not None:
+                other = TrainingRun.from_dict(json.loads(active[0]))
+                raise RunAlreadyActive(f"training run {other.run_id} is still {other.status.value}")
+            try:
+                conn.execute(
+                    "INSERT INTO training_runs (run_id, created_at, active, body) VALUES (?,?,1,?)",
+                    (run_id, to_iso(at), json.dumps(run.to_dict())),
+                )
+            except sqlite3.IntegrityError:
+                raise RunAlreadyActive("another training run is active") from None
+        return run
+
+    def get(self, run_id: str) -> TrainingRun:
+        run = _load(self._db.connection(), run_id)
+        if run is None:
+            raise NotFound(f"no training run {run_id!r}")
+        return run
+
+    def active(self) -> TrainingRun | None:
+        row = (
+            self._db.connection()
+            .execute("SELECT body FROM training_runs WHERE active = 1")
+            .fetchone()
+        )
+        return None if row is None else TrainingRun.from_dict(json.loads(row[0]))
+
+    def list(self, cursor: str | None = None, limit: int = 50) -> Page[TrainingRun]:
+        check_limit(limit)
+        where, params = "", ()
+        if cursor is not None:
+            position = decode_cursor(cursor)
+            if not (isinstance(position, list) and len(position) == 2):
+                raise InvalidInput("the cursor is not valid; start again without it")
+            where = "WHERE created_at < ? OR (created_at = ? AND run_id < ?)"
+            params = (position[0], position[0], position[1])  # type: ignore[assignment]
+        rows = (
+            self._db.connection()
+            .execute(
+                f"SELECT created_at, run_id, body FROM training_runs {where}"
+                " ORDER BY created_at DESC, run_id DESC LIMIT ?",
+                (*params, limit + 1),
+            )
+            .fetchall()
+        )
+        items = [TrainingRun.from_dict(json.loads(r["body"])) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor([last["created_at"], last["run_id"]])
+        return Page(items, next_cursor)
+
+    def record_progress(self, run_id: str, progress: RunProgress) -> None:
+        with self._db.write() as conn:
+            run = _require(conn, run_id)
+            entry = {k: v for k, v in progress.to_dict().items() if k != "updated_at"}
+            history = [h for h in run.history if h.get("epoch") != progress.epoch] + [entry]
+            updated = replace(
+                run,
+                progress=progress,
+                history=history,
+                updated_at=progress.updated_at or run.updated_at,
+            )
+            _store(conn, updated)
+
+    def transition(
+        self,
+        run_id: str,
+        to: RunStatus,
+        at: datetime,
+        *,
+        allowed_from: frozenset[RunStatus],
+        model_version: str | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> TrainingRun:
+        with self._db.write() as conn:
+            run = _require(conn, run_id)
+            if run.status == to:
+                return run
+            if run.status not in allowed_from:
+                raise RunStateConflict(
+                    f"run {run_id} is {run.status.value}; it cannot become {to.value}"
+                )
+            updated = replace(
+                run,
+                status=to,
+                updated_at=at,
+                model_version=model_version if model_version is not None else run.model_version,
+                metrics=metrics if metrics is not None else run.metrics,
+                error=error if error is not None else run.error,
+                finished_at=None if to.is_active else at,
+            )
+            _store(conn, updated)
+        return updated
+
+
+def _load(conn: sqlite3.Connection, run_id: str) -> TrainingRun | None:
+    row = conn.execute("SELECT body FROM training_runs WHERE run_id = ?", (run_id,)).fetchone()
+    return None if row is None else TrainingRun.from_dict(json.loads(row[0]))
+
+
+def _require(conn: sqlite3.Connection, run_id: str) -> TrainingRun:
+    run = _load(conn, run_id)
+    if run is None:
+        raise NotFound(f"no training run {run_id!r}")
+    return run
+
+
+def _store(conn: sqlite3.Connection, run: TrainingRun) -> None:
+    conn.execute(
+        "UPDATE training_runs SET active = ?, body = ? WHERE run_id = ?",
+        (1 if run.status.is_active else None, json.dumps(run.to_dict()), run.run_id),
+    )
