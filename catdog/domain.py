@@ -50,6 +50,14 @@ class Prediction:
         return asdict(self)
 
 
+def original_blob_name(sha256: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256}"
+
+
+def thumbnail_blob_name(sha256: str) -> str:
+    return f"thumbnails/{sha256[:2]}/{sha256}.jpg"
+
+
 @dataclass(frozen=True)
 class ImageRecord:
     """One stored image and what we know about it (the seed's "Image Store")."""
@@ -68,11 +76,13 @@ class ImageRecord:
 
     @property
     def blob_name(self) -> str:
-        return f"original/{self.key}"
+        """Originals are content-addressed, so a losing concurrent upload of the
+        same key can never overwrite the winner's bytes."""
+        return original_blob_name(self.sha256)
 
     @property
     def thumbnail_name(self) -> str:
-        return f"thumbnail/{self.key}.jpg"
+        return thumbnail_blob_name(self.sha256)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -35,6 +35,18 @@ class InvalidSettings(InvalidInput):
     code = "invalid_settings"
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A request body of a content type the endpoint does not accept."""
+
+    code = "unsupported_media_type"
+
+
+class Unauthorized(CatdogError):
+    """Missing or wrong credentials."""
+
+    code = "unauthorized"
+
+
 class NotFound(CatdogError):
     code = "not_found"
 
@@ -67,6 +79,24 @@ class ChampionChanged(Conflict):
     code = "champion_changed"
 
 
+class ModelRejected(CatdogError):
+    """A model version was refused for serving; the model served before stays."""
+
+    code = "model_rejected"
+
+
+class ModelLoadFailed(ModelRejected):
+    """The artifact does not load, or is not a model of the expected format."""
+
+    code = "model_load_failed"
+
+
+class CanaryMismatch(ModelRejected):
+    """The loaded model does not reproduce the probabilities recorded at training."""
+
+    code = "canary_mismatch"
+
+
 class ConfigurationError(CatdogError):
     code = "configuration_error"
 
@@ -75,3 +105,27 @@ class ServiceUnavailable(CatdogError):
     """A dependency (inference server, orchestrator) cannot be reached."""
 
     code = "service_unavailable"
+
+
+class ModelNotLoaded(ServiceUnavailable):
+    """The inference server has no model to serve yet."""
+
+    code = "model_not_loaded"
+
+
+class TrainingFailed(CatdogError):
+    """A training run ended without a complete artifact (process died, job failed)."""
+
+    code = "training_failed"
+
+
+class TrainingTimedOut(TrainingFailed):
+    """A training run did not finish within its time limit."""
+
+    code = "training_timed_out"
+
+
+class ServedVersionMismatch(ServiceUnavailable):
+    """After a reload the inference server still serves another version than the champion."""
+
+    code = "served_version_mismatch"

@@ -109,6 +109,13 @@ class Settings:
         settings.validate()
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """The ``CATDOG_*`` variables that make ``from_env`` rebuild these settings
+        (how ``catdog up`` hands its settings to child processes)."""
+        env = _write_fields(self, PREFIX, skip={"aws"})
+        env.update(_write_fields(self.aws, PREFIX + "AWS_", skip=set()))
+        return env
+
     def validate(self) -> None:
         if self.backend not in ("local", "aws"):
             raise ConfigurationError(
@@ -135,6 +142,16 @@ def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str])
             continue
         values[spec.name] = _convert(prefix + spec.name.upper(), raw, str(spec.type))
     return values
+
+
+def _write_fields(obj: object, prefix: str, skip: set[str]) -> dict[str, str]:
+    env = {}
+    for spec in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, spec.name)
+        if spec.name in skip or value is None:
+            continue
+        env[prefix + spec.name.upper()] = str(value.resolve() if isinstance(value, Path) else value)
+    return env
 
 
 def _convert(name: str, raw: str, type_name: str) -> Any:

@@ -1,0 +1,75 @@
+"""Classifying images that were stored while the inference server was unavailable."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+from catdog.domain import Prediction, parse_label
+from catdog.errors import CatdogError, ServiceUnavailable
+from catdog.storage.ports import Storage
+
+log = logging.getLogger(__name__)
+
+
+class PredictionResultLike(Protocol):
+    label: str
+    confidence: float
+    model_version: str
+
+
+class Predictor(Protocol):
+    def predict(self, data: bytes, content_type: str) -> PredictionResultLike: ...
+
+
+def to_prediction(result: PredictionResultLike) -> Prediction:
+    return Prediction(parse_label(result.label), float(result.confidence), result.model_version)
+
+
+def classify_pending(storage: Storage, predictor: Predictor, limit: int = 100) -> int:
+    """Classify up to ``limit`` pending images; returns how many were classified.
+
+    Stops at the first ServiceUnavailable (the server is down: try later).
+    An image that the server refuses is logged and skipped.
+    """
+    done = 0
+    for record in storage.catalog.list_pending(limit):
+        blob = storage.blobs.get("images", record.blob_name)
+        try:
+            result = predictor.predict(blob.data, blob.content_type)
+        except ServiceUnavailable:
+            break
+        except CatdogError as exc:
+            log.warning("cannot classify %s: %s", record.key, exc)
+            continue
+        storage.catalog.set_prediction(record.key, to_prediction(result))
+        done += 1
+    return done
+
+
+class PendingClassifier:
+    """A background thread that classifies pending images every ``interval`` seconds."""
+
+    def __init__(self, storage: Storage, predictor: Predictor, interval: float = 5.0) -> None:
+        self._storage = storage
+        self._predictor = predictor
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pending-classifier", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while classify_pending(self._storage, self._predictor) and not self._stop.is_set():
+                    pass
+            except Exception:  # keep the loop alive; the next round retries
+                log.exception("classifying pending images failed")
+            self._stop.wait(self._interval)
