@@ -6,9 +6,10 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from catdog.errors import InvalidInput, NotFound
+from catdog.storage.blob_names import validate_blob_name
 from catdog.storage.ports import BUCKETS, Blob, Bucket
 
 _META_DIR = ".meta"
@@ -69,25 +70,16 @@ class LocalBlobStore:
         return self._path(bucket, name)
 
     def _path(self, bucket: Bucket, name: str) -> Path:
-        return self._root / _check_bucket(bucket) / _check_name(name)
+        return self._root / _check_bucket(bucket) / validate_blob_name(name)
 
     def _meta_path(self, bucket: Bucket, name: str) -> Path:
-        return self._root / _META_DIR / _check_bucket(bucket) / (_check_name(name) + ".json")
+        return self._root / _META_DIR / _check_bucket(bucket) / (validate_blob_name(name) + ".json")
 
 
 def _check_bucket(bucket: str) -> str:
     if bucket not in BUCKETS:
         raise InvalidInput(f"unknown bucket {bucket!r}")
     return bucket
-
-
-def _check_name(name: str) -> str:
-    parts = PurePosixPath(name).parts
-    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise InvalidInput(f"invalid object name {name!r}")
-    if any(p.startswith(".") for p in parts):
-        raise InvalidInput(f"object names must not have hidden parts: {name!r}")
-    return name
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -18,6 +18,7 @@ from catdog.domain import (
     parse_label,
 )
 from catdog.errors import InvalidInput, KeyConflict, NotFound
+from catdog.keys import validate_key
 from catdog.storage.cursor import check_limit, decode_cursor, encode_cursor
 from catdog.storage.local.database import Database
 
@@ -29,6 +30,7 @@ class SqliteImageCatalog:
         self._db = db
 
     def create(self, record: ImageRecord) -> None:
+        validate_key(record.key)
         prediction = record.prediction
         try:
             with self._db.write() as conn:

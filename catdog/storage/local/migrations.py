@@ -65,4 +65,19 @@ MIGRATIONS: list[str] = [
         body TEXT NOT NULL
     )
     """,
+    # 2: local manager accounts and failed logins (web app auth).
+    """
+    CREATE TABLE manager_accounts (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL,
+        address TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_by_user ON login_failures (username, address, failed_at)
+    """,
 ]

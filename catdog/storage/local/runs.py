@@ -127,6 +127,12 @@ class SqliteTrainingRuns:
                 error=error if error is not None else run.error,
                 finished_at=None if to.is_active else at,
             )
+            if to.is_active and not run.status.is_active:
+                holder = conn.execute(
+                    "SELECT run_id FROM training_runs WHERE active = 1"
+                ).fetchone()
+                if holder is not None:
+                    raise RunAlreadyActive(f"training run {holder[0]} is active")
             _store(conn, updated)
         return updated
 
