@@ -14,9 +14,14 @@ log = logging.getLogger(__name__)
 
 
 class PredictionResultLike(Protocol):
-    label: str
-    confidence: float
-    model_version: str
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def model_version(self) -> str: ...
 
 
 class Predictor(Protocol):

@@ -129,3 +129,43 @@ class ServedVersionMismatch(ServiceUnavailable):
     """After a reload the inference server still serves another version than the champion."""
 
     code = "served_version_mismatch"
+
+
+class Forbidden(CatdogError):
+    """The caller is known but may not do this (e.g. a form without its CSRF token)."""
+
+    code = "forbidden"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class InvalidToken(Unauthorized):
+    """A bearer token or session that is malformed, forged, or expired."""
+
+    code = "invalid_token"
+
+
+class TooManyAttempts(CatdogError):
+    """Too many failed logins for this user and address; try again later."""
+
+    code = "too_many_attempts"
+
+
+class UrlRefused(InvalidInput):
+    """A URL import that is not allowed: scheme, or an address that is not public."""
+
+    code = "url_refused"
+
+
+class UrlFetchFailed(InvalidInput):
+    """A URL import that could not be fetched (timeout, connection error, HTTP error)."""
+
+    code = "url_fetch_failed"
+
+
+class DeploymentFailed(CatdogError):
+    """Packaging or a CloudFormation deployment did not complete (pip, change set, stack)."""
+
+    code = "deployment_failed"

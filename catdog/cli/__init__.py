@@ -14,6 +14,10 @@ from catdog.settings import Settings
 COMMAND_MODULES: list[str] = [
     "catdog.cli.system_commands",
     "catdog.cli.image_commands",
+    "catdog.cli.manager_commands",
+    "catdog.cli.deploy_commands",
+    "catdog.cli.model_commands",
+    "catdog.cli.pipeline_commands",
 ]
 
 Command = Callable[[argparse.Namespace, Settings], int]
