@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
 from catdog.clock import from_iso, to_iso
-from catdog.errors import InvalidInput, InvalidSettings
+from catdog.errors import InvalidInput, InvalidSettings, RunStateConflict
 
 Label = Literal["cat", "dog"]
 LABELS: tuple[Label, Label] = ("cat", "dog")
@@ -225,6 +225,43 @@ class TrainingRun:
     metrics: dict[str, Any] | None = None
     error: str | None = None
     finished_at: datetime | None = None
+
+    def with_progress(self, progress: RunProgress) -> TrainingRun:
+        """This run with ``progress`` as its latest, and in its per-epoch history
+        (replacing an earlier entry for the same epoch, so a retried write is harmless)."""
+        entry = {k: v for k, v in progress.to_dict().items() if k != "updated_at"}
+        history = [h for h in self.history if h.get("epoch") != progress.epoch] + [entry]
+        return replace(
+            self,
+            progress=progress,
+            history=history,
+            updated_at=progress.updated_at or self.updated_at,
+        )
+
+    def transitioned(
+        self,
+        to: RunStatus,
+        at: datetime,
+        allowed_from: frozenset[RunStatus],
+        model_version: str | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> TrainingRun:
+        """This run moved to ``to``; raises RunStateConflict unless its status is in
+        ``allowed_from``. Callers treat ``to == status`` as a no-op before calling."""
+        if self.status not in allowed_from:
+            raise RunStateConflict(
+                f"run {self.run_id} is {self.status.value}; it cannot become {to.value}"
+            )
+        return replace(
+            self,
+            status=to,
+            updated_at=at,
+            model_version=model_version if model_version is not None else self.model_version,
+            metrics=metrics if metrics is not None else self.metrics,
+            error=error if error is not None else self.error,
+            finished_at=None if to.is_active else at,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import builtins
 import json
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from catdog.clock import to_iso
 from catdog.domain import Page, RunProgress, RunStatus, TrainingRun, Trigger
-from catdog.errors import NotFound, RunAlreadyActive, RunStateConflict
+from catdog.errors import NotFound, RunAlreadyActive
 from catdog.storage.aws import schema as s
 from catdog.storage.aws.dynamo import (
     Retry,
@@ -88,15 +87,7 @@ class DynamoTrainingRuns:
     def record_progress(self, run_id: str, progress: RunProgress) -> None:
         def attempt() -> None:
             run, rev = self._require(run_id)
-            entry = {k: v for k, v in progress.to_dict().items() if k != "updated_at"}
-            # A retried epoch callback replaces that epoch's entry instead of repeating it.
-            history = [h for h in run.history if h.get("epoch") != progress.epoch] + [entry]
-            updated = replace(
-                run,
-                progress=progress,
-                history=history,
-                updated_at=progress.updated_at or run.updated_at,
-            )
+            updated = run.with_progress(progress)
             if transact(self._client, [self._put(updated, rev=rev)]) is not None:
                 raise Retry
 
@@ -119,19 +110,7 @@ class DynamoTrainingRuns:
             run, rev = self._require(run_id)
             if run.status == to:
                 return run
-            if run.status not in allowed_from:
-                raise RunStateConflict(
-                    f"run {run_id} is {run.status.value}; it cannot become {to.value}"
-                )
-            updated = replace(
-                run,
-                status=to,
-                updated_at=at,
-                model_version=model_version if model_version is not None else run.model_version,
-                metrics=metrics if metrics is not None else run.metrics,
-                error=error if error is not None else run.error,
-                finished_at=None if to.is_active else at,
-            )
+            updated = run.transitioned(to, at, allowed_from, model_version, metrics, error)
             writes = [self._put(updated, rev=rev)]
             if run.status.is_active and not to.is_active:
                 writes.extend(self._release_lock(run_id))

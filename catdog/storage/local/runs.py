@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from catdog.clock import to_iso
 from catdog.domain import Page, RunProgress, RunStatus, TrainingRun, Trigger
-from catdog.errors import InvalidInput, NotFound, RunAlreadyActive, RunStateConflict
+from catdog.errors import InvalidInput, NotFound, RunAlreadyActive
 from catdog.storage.cursor import check_limit, decode_cursor, encode_cursor
 from catdog.storage.local.database import Database
 
@@ -89,15 +88,7 @@ class SqliteTrainingRuns:
     def record_progress(self, run_id: str, progress: RunProgress) -> None:
         with self._db.write() as conn:
             run = _require(conn, run_id)
-            entry = {k: v for k, v in progress.to_dict().items() if k != "updated_at"}
-            history = [h for h in run.history if h.get("epoch") != progress.epoch] + [entry]
-            updated = replace(
-                run,
-                progress=progress,
-                history=history,
-                updated_at=progress.updated_at or run.updated_at,
-            )
-            _store(conn, updated)
+            _store(conn, run.with_progress(progress))
 
     def transition(
         self,
@@ -114,19 +105,7 @@ class SqliteTrainingRuns:
             run = _require(conn, run_id)
             if run.status == to:
                 return run
-            if run.status not in allowed_from:
-                raise RunStateConflict(
-                    f"run {run_id} is {run.status.value}; it cannot become {to.value}"
-                )
-            updated = replace(
-                run,
-                status=to,
-                updated_at=at,
-                model_version=model_version if model_version is not None else run.model_version,
-                metrics=metrics if metrics is not None else run.metrics,
-                error=error if error is not None else run.error,
-                finished_at=None if to.is_active else at,
-            )
+            updated = run.transitioned(to, at, allowed_from, model_version, metrics, error)
             if to.is_active and not run.status.is_active:
                 holder = conn.execute(
                     "SELECT run_id FROM training_runs WHERE active = 1"
