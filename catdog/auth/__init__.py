@@ -1,0 +1,1 @@
+"""Manager authentication: local accounts, login throttling, API tokens, Cognito JWTs."""

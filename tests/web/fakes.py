@@ -1,0 +1,120 @@
+"""Test doubles for the services around the web app (tests only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from catdog.clock import Clock, utc_now
+from catdog.domain import RunProgress, Trigger
+from catdog.errors import NotFound, ServiceUnavailable
+from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
+from catdog.storage.ports import Storage
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    label: str
+    confidence: float
+    model_version: str
+    unsure: bool = False
+
+
+@dataclass
+class FakeInference:
+    """Answers every image the same way; ``down`` makes it unreachable."""
+
+    label: str = "cat"
+    confidence: float = 0.93
+    model_version: str = "v-test-1"
+    down: bool = False
+    predicted: list[str] = field(default_factory=list)
+    reloaded: list[str | None] = field(default_factory=list)
+
+    def predict(self, data: bytes, content_type: str) -> FakeResult:
+        if self.down:
+            raise ServiceUnavailable("the inference server cannot be reached (test)")
+        self.predicted.append(content_type)
+        return FakeResult(self.label, self.confidence, self.model_version)
+
+    def reload(self, version: str | None = None) -> dict[str, Any]:
+        if self.down:
+            raise ServiceUnavailable("the inference server cannot be reached (test)")
+        self.reloaded.append(version)
+        return {"version": version}
+
+
+ARN_PREFIX = "arn:aws:states:us-east-1:123456789012:execution:catdog-retrain:"
+
+
+class FakeOrchestrator:
+    """Starts "executions" that create their training run in storage, as the
+    pipeline's CreateTrainingRun step does, and keeps a state history."""
+
+    def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
+        self._storage = storage
+        self._clock = clock
+        self.started: list[tuple[dict[str, Any], str]] = []
+        self._details: dict[str, ExecutionDetail] = {}
+
+    def start_execution(self, execution_input: dict[str, Any], name: str | None = None) -> str:
+        assert name is not None
+        arn = ARN_PREFIX + name
+        now = self._clock()
+        self.started.append((execution_input, name))
+        self._storage.runs.create(name, Trigger.MANUAL, now, arn)
+        self._storage.runs.record_progress(
+            name, RunProgress(epoch=1, epochs=3, loss=0.69, accuracy=0.55, updated_at=now)
+        )
+        description = {
+            "executionArn": arn,
+            "name": name,
+            "status": "RUNNING",
+            "startDate": now,
+            "input": '{"trigger": "manual", "force": true}',
+        }
+        events = [
+            {"type": "ExecutionStarted", "timestamp": now, "id": 1},
+            {
+                "type": "TaskStateEntered",
+                "timestamp": now,
+                "id": 2,
+                "stateEnteredEventDetails": {"name": "CheckManagerMode", "input": '{"a": 1}'},
+            },
+            {
+                "type": "TaskStateExited",
+                "timestamp": now + timedelta(seconds=1),
+                "id": 3,
+                "stateExitedEventDetails": {
+                    "name": "CheckManagerMode",
+                    "output": '{"proceed": true}',
+                },
+            },
+            {
+                "type": "TaskStateEntered",
+                "timestamp": now + timedelta(seconds=1),
+                "id": 4,
+                "stateEnteredEventDetails": {"name": "CreateTrainingRun", "input": "{}"},
+            },
+            {
+                "type": "LambdaFunctionFailed",
+                "timestamp": now + timedelta(seconds=2),
+                "id": 5,
+                "lambdaFunctionFailedEventDetails": {
+                    "error": "RunAlreadyActive",
+                    "cause": "another run holds the lock",
+                },
+            },
+        ]
+        self._details[arn] = ExecutionDetail.from_api(description, events)
+        return arn
+
+    def list_executions(self, limit: int = 50) -> list[ExecutionSummary]:
+        return [detail.summary for detail in reversed(self._details.values())][:limit]
+
+    def describe_execution(self, arn_or_name: str) -> ExecutionDetail:
+        arn = arn_or_name if arn_or_name.startswith("arn:") else ARN_PREFIX + arn_or_name
+        if arn not in self._details:
+            raise NotFound(f"no execution {arn_or_name}")
+        return self._details[arn]

@@ -1,0 +1,123 @@
+"""The production entry points: ``python -m web`` (gunicorn) and the Lambda handler."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.factories import image_bytes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"python -m web exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.mark.slow
+def test_python_m_web_serves_the_app_with_gunicorn(tmp_path: Path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "CATDOG_DATA_DIR": str(tmp_path / "data"),
+        "CATDOG_INFERENCE_PORT": str(free_port()),  # nothing listens: uploads stay pending
+        "CATDOG_STEPFUNCTIONS_PORT": str(free_port()),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/api/v1/openapi.json", process)
+        with urllib.request.urlopen(f"{base}/") as response:
+            assert response.status == 200
+            assert "gunicorn" in response.headers["Server"]
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        boundary = "catdogtest"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nserved\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                'filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+            ).encode()
+            + image_bytes("PNG")
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            f"{base}/api/v1/images",
+            data=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request) as response:
+            created = json.loads(response.read())
+        assert response.status == 201
+        assert created["status"] == "pending"  # no inference server: stored, not lost
+        assert (tmp_path / "data" / "secrets.json").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def http_context(path: str) -> dict[str, str]:
+    return {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.1"}
+
+
+def test_lambda_handler_runs_the_same_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import web.lambda_handler as lambda_handler
+
+    monkeypatch.setenv("CATDOG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CATDOG_SECRET_KEY", "lambda-test")
+    monkeypatch.setattr(lambda_handler, "_handler", None)
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/api/v1/images",
+        "rawQueryString": "limit=5",
+        "headers": {"host": "api.example", "x-forwarded-proto": "https"},
+        "requestContext": {"http": http_context("/api/v1/images")},
+        "isBase64Encoded": False,
+        "body": "",
+    }
+    answer = lambda_handler.handler(event, None)
+    assert answer["statusCode"] == 200
+    body = answer["body"]
+    if answer.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    assert json.loads(body) == {"items": [], "next_cursor": None}
+    missing = lambda_handler.handler(
+        {
+            **event,
+            "rawPath": "/api/v1/images/none",
+            "requestContext": {"http": http_context("/api/v1/images/none")},
+        },
+        None,
+    )
+    assert missing["statusCode"] == 404

@@ -1,0 +1,115 @@
+"""The managers' JSON API under /api/v1: every route needs a bearer token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from catdog.domain import parse_label
+from catdog.errors import NotFound
+from catdog.storage.cursor import check_limit
+from web.api import image_json, json_body
+from web.auth import current_manager, protect_api
+from web.control import current_champion_version, promote, train_now, update_settings
+from web.deps import deps
+from web.listing import parse_limit
+from web.timeline import timeline
+
+api_manager = Blueprint("api_manager", __name__, url_prefix="/api/v1")
+protect_api(api_manager)
+
+
+@api_manager.put("/images/<key>/label")
+def put_label(key: str) -> Response:
+    current = deps()
+    label = parse_label(json_body().get("label"))
+    current.storage.catalog.set_label(key, label, current_manager(), current.clock())
+    return jsonify(image_json(current.uploads.view(current.storage.catalog.get(key))))
+
+
+@api_manager.get("/images/<key>/labels")
+def get_label_history(key: str) -> Response:
+    catalog = deps().storage.catalog
+    catalog.get(key)
+    return jsonify(items=[change.to_dict() for change in catalog.label_history(key)])
+
+
+@api_manager.get("/settings")
+def get_settings() -> Response:
+    return jsonify(deps().storage.settings.get().to_dict())
+
+
+@api_manager.put("/settings")
+def put_settings() -> Response:
+    return jsonify(update_settings(deps().storage.settings, json_body()).to_dict())
+
+
+@api_manager.post("/training-runs")
+def post_training_run() -> tuple[Response, int]:
+    current = deps()
+    return jsonify(
+        train_now(current.orchestrator, current.storage.runs, current.clock).to_dict()
+    ), 202
+
+
+@api_manager.get("/training-runs")
+def get_training_runs() -> Response:
+    runs = deps().storage.runs
+    page = runs.list(request.args.get("cursor") or None, parse_limit(request.args.get("limit")))
+    active = runs.active()
+    return jsonify(
+        items=[run.to_dict() for run in page.items],
+        next_cursor=page.next_cursor,
+        active=None if active is None else active.to_dict(),
+    )
+
+
+@api_manager.get("/training-runs/<run_id>")
+def get_training_run(run_id: str) -> Response:
+    return jsonify(deps().storage.runs.get(run_id).to_dict())
+
+
+@api_manager.get("/models")
+def get_models() -> Response:
+    registry = deps().storage.registry
+    return jsonify(
+        champion=current_champion_version(registry),
+        items=[model.to_dict() for model in registry.list()],
+        history=[change.to_dict() for change in registry.history()],
+    )
+
+
+@api_manager.post("/models/<version>/promote")
+def post_promote(version: str) -> Response:
+    current = deps()
+    body = json_body()
+    registry = current.storage.registry
+    expected = body.get("expected_champion", current_champion_version(registry))
+    outcome = promote(
+        registry,
+        current.inference,
+        version,
+        expected if isinstance(expected, str) else None,
+        current_manager(),
+        str(body.get("reason", "")),
+        current.clock,
+    )
+    return jsonify(outcome.to_dict())
+
+
+@api_manager.get("/executions")
+def get_executions() -> Response:
+    orchestrator = deps().orchestrator
+    if orchestrator is None:
+        raise NotFound("the pipeline is not configured for this web app")
+    limit = check_limit(parse_limit(request.args.get("limit"), 50), 100)
+    return jsonify(items=[e.to_dict() for e in orchestrator.list_executions(limit)])
+
+
+@api_manager.get("/executions/<execution_id>")
+def get_execution(execution_id: str) -> Response:
+    orchestrator = deps().orchestrator
+    if orchestrator is None:
+        raise NotFound("the pipeline is not configured for this web app")
+    detail = orchestrator.describe_execution(execution_id)
+    steps = [step.to_dict() for step in timeline(detail.events)]
+    return jsonify({**detail.to_dict(), "timeline": steps})

@@ -1,0 +1,136 @@
+"""The application factory: one Flask app with the user, manager and API blueprints."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from catdog.auth.cognito import SigningKeys, TokenPoster
+from catdog.clock import Clock
+from catdog.errors import CatdogError, ConfigurationError, Unauthorized
+from catdog.settings import Settings
+from catdog.storage.ports import Storage
+from catdog.url_import import UrlImporter
+from web import filters
+from web.deps import EXTENSION, build_deps
+from web.http_errors import HTTP_CODES, json_error, status_for
+from web.ports import Inference, Orchestrator
+from web.security import SessionCookies, add_security_headers, csrf_token
+from web.static_files import register_static
+
+log = logging.getLogger(__name__)
+
+# Multipart framing and the key field come on top of the image itself.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    storage: Storage | None = None,
+    inference: Inference | None = None,
+    orchestrator: Orchestrator | None = None,
+    clock: Clock | None = None,
+    url_importer: UrlImporter | None = None,
+    cognito_keys: SigningKeys | None = None,
+    cognito_post: TokenPoster | None = None,
+) -> Flask:
+    """Build the web app. Without arguments it reads the environment (``Settings.from_env``);
+    tests pass their own storage, inference fake, orchestrator and clock."""
+    settings = _with_secret_key(settings or Settings.from_env())
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # SessionCookies adds Secure on HTTPS requests
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        JSON_SORT_KEYS=False,
+    )
+    app.session_interface = SessionCookies()
+    app.extensions[EXTENSION] = build_deps(
+        settings,
+        storage=storage,
+        inference=inference,
+        orchestrator=orchestrator,
+        clock=clock,
+        url_importer=url_importer,
+        cognito_keys=cognito_keys,
+        cognito_post=cognito_post,
+    )
+    register_static(app, settings)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    app.after_request(add_security_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    filters.register(app)
+    return app
+
+
+def _with_secret_key(settings: Settings) -> Settings:
+    if settings.secret_key:
+        return settings
+    if settings.backend == "aws":
+        raise ConfigurationError("the AWS backend needs CATDOG_SECRET_KEY (shared by instances)")
+    # Only for a bare test or dev app: sessions last as long as this process.
+    return settings.with_changes(secret_key=secrets.token_urlsafe(32))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.api import api
+    from web.api_manager import api_manager
+    from web.login import login
+    from web.manager import manager
+    from web.manager_pipeline import manager_pipeline
+    from web.user import user
+
+    for blueprint in (user, login, manager, manager_pipeline, api, api_manager):
+        app.register_blueprint(blueprint)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CatdogError)
+    def domain_error(error: CatdogError) -> Any:
+        status = status_for(error)
+        if status == 500:
+            log.exception("unexpected domain error", exc_info=error)
+        if _wants_json():
+            return json_error(error.code, str(error), status)
+        if isinstance(error, Unauthorized) and request.blueprint in ("manager", "manager_pipeline"):
+            return redirect(url_for("login.form", next=request.full_path.rstrip("?")))
+        return _error_page(status, str(error))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if status == 413:
+            message = f"the upload is larger than {app.config['MAX_CONTENT_LENGTH']:,} bytes"
+        else:
+            message = error.description or error.name
+        if _wants_json():
+            return json_error(HTTP_CODES.get(status, "http_error"), message, status)
+        return _error_page(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "something went wrong on our side; the error was logged"
+        if _wants_json():
+            return json_error("internal_error", message, 500)
+        return _error_page(500, message)
+
+
+def _error_page(status: int, message: str) -> BaseResponse:
+    body = render_template("error.html", status=status, message=message)
+    return Response(body, status=status, mimetype="text/html")

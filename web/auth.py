@@ -1,0 +1,120 @@
+"""Who the manager is: a session (pages) or a bearer token (API), local or Cognito."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request, session
+
+from catdog.auth.tokens import IssuedToken
+from catdog.errors import InvalidInput, InvalidToken, Unauthorized
+from web.deps import deps
+from web.security import rotate_csrf
+
+SESSION_USER = "manager"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_manager() -> str | None:
+    """The manager logged in to this browser session, if any (and still existing)."""
+    username = session.get(SESSION_USER)
+    if not isinstance(username, str):
+        return None
+    local = deps().local_auth
+    if local is not None and not local.accounts.exists(username):
+        session.pop(SESSION_USER, None)
+        return None
+    return username
+
+
+def bearer_manager() -> str | None:
+    """The manager named by a valid ``Authorization: Bearer`` token; raises InvalidToken
+    for a token that is present but not valid."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("use 'Authorization: Bearer <token>'")
+    current = deps()
+    if current.cognito is not None:
+        return current.cognito.verifier.verify(token.strip()).username
+    username = current.tokens.verify(token.strip())
+    if current.local_auth is not None and not current.local_auth.accounts.exists(username):
+        raise InvalidToken("the token's user no longer exists")
+    return username
+
+
+def require_page_manager() -> str:
+    username = session_manager()
+    if username is None:
+        raise Unauthorized("log in as a manager to see this page")
+    g.manager = username
+    return username
+
+
+def require_api_manager() -> str:
+    """Bearer token; or, for reads only, the session of a logged-in manager page
+    (so the pages' progress polling can use the API without a token)."""
+    username = bearer_manager()
+    if username is None and request.method in SAFE_METHODS:
+        username = session_manager()
+    if username is None:
+        raise Unauthorized("this endpoint needs a manager's bearer token (POST /api/v1/tokens)")
+    g.manager = username
+    return username
+
+
+def current_manager() -> str:
+    return str(g.manager)
+
+
+def protect_pages(blueprint: Blueprint) -> None:
+    """Every route of ``blueprint`` needs a logged-in manager."""
+
+    def check() -> None:  # a before_request hook must return None to let the view run
+        require_page_manager()
+
+    blueprint.before_request(check)
+
+
+def protect_api(blueprint: Blueprint) -> None:
+    """Every route of ``blueprint`` needs a manager's bearer token (or session, to read)."""
+
+    def check() -> None:
+        require_api_manager()
+
+    blueprint.before_request(check)
+
+
+def password_login(username: str, password: str, address: str) -> str:
+    """Check a local manager's password, with rate limiting; raises Unauthorized,
+    TooManyAttempts. The session is rotated by ``start_session``."""
+    local = deps().local_auth
+    if local is None:
+        raise Unauthorized("password logins are for the local backend; use Cognito")
+    if not username or not password:
+        raise InvalidInput("enter a user name and a password")
+    local.throttle.check(username, address)
+    if not local.accounts.verify(username, password):
+        local.throttle.record_failure(username, address)
+        raise Unauthorized("wrong user name or password")
+    local.throttle.clear(username, address)
+    return username
+
+
+def issue_api_token(username: str, password: str, address: str) -> IssuedToken:
+    return deps().tokens.issue(password_login(username, password, address))
+
+
+def start_session(username: str) -> None:
+    session.clear()
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, not "never"
+    session[SESSION_USER] = username
+    rotate_csrf()
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"

@@ -1,0 +1,131 @@
+"""What managers do to the pipeline and the registry, without HTTP: train now, promote.
+
+Promotion goes through the registry's compare-and-set (the same call the
+pipeline's PromoteModel step makes), then the inference server is told to
+serve the new champion; if it cannot be reached, it catches up on its own
+reconcile loop and the manager is told so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from catdog.clock import Clock
+from catdog.domain import ChampionChange, ManagerSettings, ModelVersion, Trigger
+from catdog.errors import (
+    CatdogError,
+    InvalidInput,
+    ModelRejected,
+    RunAlreadyActive,
+    ServiceUnavailable,
+)
+from catdog.pipeline.orchestrator import execution_name
+from catdog.storage.ports import ModelRegistry, SettingsStore, TrainingRuns
+from web.ports import Inference, Orchestrator
+
+log = logging.getLogger(__name__)
+MAX_REASON_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    execution_arn: str
+    run_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"execution_id": self.execution_arn, "run_id": self.run_id}
+
+
+def train_now(
+    orchestrator: Orchestrator | None, runs: TrainingRuns, clock: Clock
+) -> TrainingStarted:
+    """Start a forced manual run; the pipeline creates the run, named after the execution.
+
+    Raises RunAlreadyActive when a run is active now (the pipeline's lock stays the
+    real guard: a race past this check fails in the execution, not silently).
+    """
+    if orchestrator is None:
+        raise ServiceUnavailable("the pipeline is not configured for this web app")
+    active = runs.active()
+    if active is not None:
+        raise RunAlreadyActive(f"run {active.run_id} is still {active.status.value}")
+    name = execution_name(Trigger.MANUAL.value, clock)
+    arn = orchestrator.start_execution({"trigger": Trigger.MANUAL.value, "force": True}, name)
+    # The pipeline names the run after its execution (CreateTrainingRun).
+    return TrainingStarted(arn, name)
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    change: ChampionChange
+    served: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"change": self.change.to_dict(), "served": self.served, "detail": self.detail}
+
+
+def promote(
+    registry: ModelRegistry,
+    inference: Inference,
+    version: str,
+    expected_champion: str | None,
+    by: str,
+    reason: str,
+    clock: Clock,
+) -> PromotionOutcome:
+    """Make ``version`` champion if the champion is still ``expected_champion``
+    (raises ChampionChanged otherwise), then signal the inference server."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why (the reason is kept in the champion history)")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"the reason must be at most {MAX_REASON_LENGTH} characters")
+    change = registry.promote(version, expected_champion or None, by, reason, clock())
+    try:
+        answer = inference.reload(version)
+    except ServiceUnavailable as exc:
+        log.warning("promoted %s but the inference server was not reached: %s", version, exc)
+        return PromotionOutcome(change, False, "the inference server will load it when it is back")
+    except ModelRejected as exc:
+        log.warning("the inference server refused %s: %s; rolling back", version, exc)
+        return _roll_back(registry, change, by, exc, clock)
+    except CatdogError as exc:
+        log.warning("promoted %s but the inference server answered: %s", version, exc)
+        return PromotionOutcome(change, False, f"the inference server answered: {exc}")
+    served = answer.get("version", version)
+    return PromotionOutcome(change, served == version, f"the inference server serves {served}")
+
+
+def _roll_back(
+    registry: ModelRegistry, change: ChampionChange, by: str, error: Exception, clock: Clock
+) -> PromotionOutcome:
+    """The server will not serve the new champion: give the pointer back to the model
+    it still serves, so the registry never names a model nobody can load."""
+    if change.from_version is None:
+        return PromotionOutcome(change, False, f"the inference server refused it: {error}")
+    reason = f"automatic roll back: the inference server refused {change.to_version}: {error}"
+    back = registry.promote(change.from_version, change.to_version, by, reason[:500], clock())
+    return PromotionOutcome(
+        back, False, f"the inference server refused it ({error}), so {back.to_version} stays"
+    )
+
+
+def current_champion_version(registry: ModelRegistry) -> str | None:
+    champion = registry.champion()
+    return None if champion is None else champion.version
+
+
+def update_settings(store: SettingsStore, changes: dict[str, Any]) -> ManagerSettings:
+    """Apply the given fields over the stored settings (InvalidSettings on bad values)."""
+    merged = {**store.get().to_dict(), **changes}
+    settings = ManagerSettings.from_dict(merged)
+    store.put(settings)
+    return settings
+
+
+def was_champion(model: ModelVersion, history: list[ChampionChange]) -> bool:
+    """A version that served before can be rolled back to."""
+    return any(change.to_version == model.version for change in history)

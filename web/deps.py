@@ -1,0 +1,109 @@
+"""The web app's dependencies, built once per app and reached from views via ``deps()``."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import cast
+
+from flask import current_app
+
+from catdog.auth.accounts import ManagerAccounts
+from catdog.auth.cognito import (
+    CognitoConfig,
+    CognitoVerifier,
+    HostedUi,
+    JwksKeys,
+    SigningKeys,
+    TokenPoster,
+    post_form,
+)
+from catdog.auth.throttle import LoginThrottle
+from catdog.auth.tokens import ApiTokens
+from catdog.clock import Clock, utc_now
+from catdog.composition import build_ingest
+from catdog.settings import Settings
+from catdog.storage.factory import build_storage
+from catdog.storage.local.database import Database
+from catdog.storage.ports import Storage
+from catdog.url_import import UrlImporter
+from web.ports import Inference, Orchestrator
+from web.uploads import UploadService
+
+EXTENSION = "catdog"
+
+
+@dataclass(frozen=True)
+class LocalAuth:
+    accounts: ManagerAccounts
+    throttle: LoginThrottle
+
+
+@dataclass(frozen=True)
+class CognitoAuth:
+    verifier: CognitoVerifier
+    hosted_ui: HostedUi
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    settings: Settings
+    storage: Storage
+    inference: Inference
+    orchestrator: Orchestrator | None
+    clock: Clock
+    uploads: UploadService
+    tokens: ApiTokens
+    local_auth: LocalAuth | None
+    cognito: CognitoAuth | None
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    inference: Inference | None = None,
+    orchestrator: Orchestrator | None = None,
+    clock: Clock | None = None,
+    url_importer: UrlImporter | None = None,
+    cognito_keys: SigningKeys | None = None,
+    cognito_post: TokenPoster | None = None,
+) -> WebDeps:
+    """Everything the views use; connections open lazily, on first use."""
+    clock = clock or utc_now
+    storage = storage or build_storage(settings)
+    if inference is None:
+        from catdog.inference_client import InferenceClient
+
+        inference = InferenceClient(settings.inference_base_url, settings.inference_admin_token)
+    importer = url_importer or UrlImporter(settings.max_upload_bytes, settings.url_import_timeout_s)
+    uploads = UploadService(
+        build_ingest(settings, storage),
+        storage.catalog,
+        inference,
+        importer,
+        settings.unsure_threshold,
+    )
+    local_auth = cognito = None
+    if settings.backend == "aws":
+        config = CognitoConfig.from_settings(settings)
+        verifier = CognitoVerifier(config, cognito_keys or JwksKeys(config.jwks_url))
+        cognito = CognitoAuth(verifier, HostedUi(config, verifier, cognito_post or post_form))
+    else:
+        db = Database(settings.database_path)
+        local_auth = LocalAuth(ManagerAccounts(db, clock=clock), LoginThrottle(db, clock=clock))
+    return WebDeps(
+        settings=settings,
+        storage=storage,
+        inference=inference,
+        orchestrator=orchestrator,
+        clock=clock,
+        uploads=uploads,
+        tokens=ApiTokens(settings.secret_key or secrets.token_urlsafe(32), clock=clock),
+        local_auth=local_auth,
+        cognito=cognito,
+    )
+
+
+def deps() -> WebDeps:
+    return cast(WebDeps, current_app.extensions[EXTENSION])

@@ -1,0 +1,111 @@
+"""Manager pages about the pipeline: train now, training runs, models, executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from catdog.domain import RunStatus, TrainingRun
+from catdog.errors import NotFound
+from web.auth import current_manager, protect_pages
+from web.charts import training_charts
+from web.control import current_champion_version, promote, train_now, was_champion
+from web.deps import deps
+from web.security import verify_csrf
+from web.timeline import timeline
+
+manager_pipeline = Blueprint("manager_pipeline", __name__, url_prefix="/manager")
+protect_pages(manager_pipeline)
+manager_pipeline.before_request(verify_csrf)
+
+RUNS_PAGE = 20
+EXECUTIONS_SHOWN = 50
+
+
+@manager_pipeline.post("/training-runs")
+def start_training() -> Any:
+    current = deps()
+    started = train_now(current.orchestrator, current.storage.runs, current.clock)
+    flash(f"Training started: run {started.run_id}.")
+    return redirect(url_for("manager_pipeline.run", run_id=started.run_id), code=303)
+
+
+@manager_pipeline.get("/training-runs")
+def runs() -> str:
+    cursor = request.args.get("cursor") or None
+    page = deps().storage.runs.list(cursor, RUNS_PAGE)
+    return render_template("manager/runs.html", runs=page.items, page=page, cursor=cursor)
+
+
+@manager_pipeline.get("/training-runs/<run_id>")
+def run(run_id: str) -> str:
+    current = deps()
+    found = _find_run(run_id)
+    champion = current.storage.registry.champion()
+    chart = training_charts(found.history) if found else ""
+    return render_template(
+        "manager/run.html", run_id=run_id, run=found, champion=champion, chart=chart
+    )
+
+
+def _find_run(run_id: str) -> TrainingRun | None:
+    """The run, or None while a just-started execution has not created it yet."""
+    try:
+        return deps().storage.runs.get(run_id)
+    except NotFound:
+        if not run_id.startswith("manual-"):
+            raise
+        return None
+
+
+@manager_pipeline.get("/models")
+def models() -> str:
+    registry = deps().storage.registry
+    versions = registry.list()
+    history = registry.history()
+    rollback = {m.version for m in versions if was_champion(m, history)}
+    return render_template(
+        "manager/models.html",
+        models=versions,
+        history=history,
+        champion=current_champion_version(registry),
+        rollback=rollback,
+    )
+
+
+@manager_pipeline.post("/models/<version>/promote")
+def promote_model(version: str) -> Any:
+    current = deps()
+    outcome = promote(
+        current.storage.registry,
+        current.inference,
+        version,
+        request.form.get("expected_champion"),
+        current_manager(),
+        request.form.get("reason", ""),
+        current.clock,
+    )
+    category = "message" if outcome.served else "warning"
+    flash(f"{version} is now the champion; {outcome.detail}.", category)
+    return redirect(url_for("manager_pipeline.models"), code=303)
+
+
+@manager_pipeline.get("/executions")
+def executions() -> str:
+    orchestrator = deps().orchestrator
+    items = [] if orchestrator is None else orchestrator.list_executions(EXECUTIONS_SHOWN)
+    return render_template(
+        "manager/executions.html", executions=items, configured=orchestrator is not None
+    )
+
+
+@manager_pipeline.get("/executions/<execution_id>")
+def execution(execution_id: str) -> str:
+    orchestrator = deps().orchestrator
+    if orchestrator is None:
+        raise NotFound("the pipeline is not configured for this web app")
+    detail = orchestrator.describe_execution(execution_id)
+    return render_template(
+        "manager/execution.html", detail=detail, steps=timeline(detail.events), RunStatus=RunStatus
+    )

@@ -1,0 +1,142 @@
+"""Building blocks of the OpenAPI document, and the managers' paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"$ref": "#/components/responses/Error"} for s in statuses}
+
+
+def _key_param() -> dict[str, Any]:
+    return {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+MANAGER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+MANAGER_READ: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
+PAGING = [
+    _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "page size"),
+]
+
+
+def manager_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/settings": {
+            "get": {
+                "summary": "Manager settings",
+                "security": MANAGER_READ,
+                "responses": {"200": _json(_ref("Settings"), "settings"), **_errors(401)},
+            },
+            "put": {
+                "summary": "Change manager settings (fields not given stay)",
+                "security": MANAGER,
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Settings")}}},
+                "responses": {
+                    "200": _json(_ref("Settings"), "saved"),
+                    **_errors(400, 401, 415, 422),
+                },
+            },
+        },
+        "/api/v1/training-runs": {
+            "post": {
+                "summary": "Train now (a forced manual execution)",
+                "security": MANAGER,
+                "responses": {
+                    "202": {"description": "execution_id and run_id"},
+                    **_errors(401, 409, 503),
+                },
+            },
+            "get": {
+                "summary": "Training runs, newest first, and the active one",
+                "security": MANAGER_READ,
+                "parameters": PAGING,
+                "responses": {"200": {"description": "items, next_cursor, active"}, **_errors(401)},
+            },
+        },
+        "/api/v1/training-runs/{run_id}": {
+            "get": {
+                "summary": "One run with progress, per-epoch history and metrics",
+                "security": MANAGER_READ,
+                "parameters": [_path_param("run_id")],
+                "responses": {"200": _json(_ref("TrainingRun"), "the run"), **_errors(401, 404)},
+            }
+        },
+        "/api/v1/models": {
+            "get": {
+                "summary": "Model versions, the champion and its history",
+                "security": MANAGER_READ,
+                "responses": {"200": {"description": "champion, items, history"}, **_errors(401)},
+            }
+        },
+        "/api/v1/models/{version}/promote": {
+            "post": {
+                "summary": "Make a version champion (compare-and-set) and reload the server",
+                "security": MANAGER,
+                "parameters": [_path_param("version")],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["reason"],
+                                "properties": {
+                                    "expected_champion": {"type": ["string", "null"]},
+                                    "reason": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "change, served, detail"},
+                    **_errors(400, 401, 404, 409),
+                },
+            }
+        },
+        "/api/v1/executions": {
+            "get": {
+                "summary": "Pipeline executions, newest first",
+                "security": MANAGER_READ,
+                "parameters": [PAGING[1]],
+                "responses": {"200": {"description": "items"}, **_errors(401, 404, 503)},
+            }
+        },
+        "/api/v1/executions/{execution_id}": {
+            "get": {
+                "summary": "One execution: input, output, error and its state timeline",
+                "security": MANAGER_READ,
+                "parameters": [_path_param("execution_id")],
+                "responses": {
+                    "200": _json(_ref("Execution"), "the execution"),
+                    **_errors(401, 404, 503),
+                },
+            }
+        },
+    }

@@ -1,0 +1,50 @@
+"""What the web app needs from the services around it (inference server, orchestrator).
+
+Production passes ``catdog.inference_client.InferenceClient`` and the pipeline's
+``Orchestrator``; tests pass small objects with the same methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
+
+
+class PredictionLike(Protocol):
+    """What a prediction result must offer (read-only, so frozen dataclasses fit)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def model_version(self) -> str: ...
+
+
+class Inference(Protocol):
+    def predict(self, data: bytes, content_type: str) -> PredictionLike:
+        """Raises ServiceUnavailable when the server is down."""
+        ...
+
+    def reload(self, version: str | None = None) -> dict[str, Any]:
+        """Serve ``version`` now; raises ServiceUnavailable, ModelRejected."""
+        ...
+
+
+class Orchestrator(Protocol):
+    """The Step Functions state machine (``catdog.pipeline.orchestrator.Orchestrator``)."""
+
+    def start_execution(self, execution_input: dict[str, Any], name: str | None = None) -> str:
+        """Start the retraining state machine; returns the execution ARN."""
+        ...
+
+    def list_executions(self, limit: int = 50) -> list[ExecutionSummary]:
+        """Recent executions, newest first."""
+        ...
+
+    def describe_execution(self, arn_or_name: str) -> ExecutionDetail:
+        """One execution with its event history; raises NotFound."""
+        ...

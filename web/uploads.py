@@ -1,0 +1,106 @@
+"""An upload from start to finish: store it, then ask the inference server.
+
+Flask-free, so the API and the pages share it. Storing comes first and is all
+that must succeed: when the inference server is down the image stays stored
+as "pending classification" and the background classifier picks it up later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from catdog.domain import ImageRecord, Prediction, parse_label
+from catdog.errors import CatdogError, ServiceUnavailable
+from catdog.images import ImageIngest
+from catdog.storage.ports import ImageCatalog
+from catdog.url_import import UrlImporter
+from web.ports import Inference
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """A stored image as the pages and the API show it."""
+
+    record: ImageRecord
+    unsure_threshold: float
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+    @property
+    def prediction(self) -> Prediction | None:
+        return self.record.prediction
+
+    @property
+    def pending(self) -> bool:
+        return self.record.prediction is None
+
+    @property
+    def unsure(self) -> bool:
+        prediction = self.record.prediction
+        return prediction is not None and prediction.confidence < self.unsure_threshold
+
+    @property
+    def disagrees(self) -> bool:
+        prediction = self.record.prediction
+        label = self.record.label
+        return prediction is not None and label is not None and prediction.label != label
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            **self.record.to_dict(),
+            "status": "pending" if self.pending else "classified",
+            "unsure": self.unsure,
+        }
+
+
+class UploadService:
+    def __init__(
+        self,
+        ingest: ImageIngest,
+        catalog: ImageCatalog,
+        inference: Inference,
+        url_importer: UrlImporter,
+        unsure_threshold: float,
+    ) -> None:
+        self._ingest = ingest
+        self._catalog = catalog
+        self._inference = inference
+        self._url_importer = url_importer
+        self._unsure_threshold = unsure_threshold
+
+    def upload(self, key: str, data: bytes) -> ImageView:
+        """Store ``data`` under ``key`` and classify it if the server answers.
+
+        Raises what ImageIngest raises (InvalidKey, InvalidImage, ImageTooLarge,
+        KeyConflict); inference failures never fail the upload.
+        """
+        record = self._ingest.ingest(key, data)
+        return self.view(self._classify(record, data))
+
+    def import_url(self, key: str, url: str) -> ImageView:
+        """Like ``upload`` with the bytes fetched from ``url`` (UrlRefused, UrlFetchFailed)."""
+        fetched = self._url_importer.fetch(url)
+        return self.upload(key, fetched.data)
+
+    def view(self, record: ImageRecord) -> ImageView:
+        return ImageView(record, self._unsure_threshold)
+
+    def _classify(self, record: ImageRecord, data: bytes) -> ImageRecord:
+        try:
+            result = self._inference.predict(data, record.content_type)
+            prediction = Prediction(
+                parse_label(result.label), float(result.confidence), str(result.model_version)
+            )
+        except ServiceUnavailable as exc:
+            log.info("inference unavailable, %s stays pending: %s", record.key, exc)
+            return record
+        except CatdogError as exc:
+            log.warning("the inference server refused %s: %s", record.key, exc)
+            return record
+        self._catalog.set_prediction(record.key, prediction)
+        return self._catalog.get(record.key)
