@@ -8,12 +8,12 @@ export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: up test lint typecheck unit bench clean system-deps
+.PHONY: up test lint typecheck unit bench clean system-deps cfn-lint secret-scan
 
 up: $(STAMP)
 	$(BIN)/catdog up
 
-test: $(STAMP) system-deps lint typecheck unit
+test: $(STAMP) system-deps lint typecheck secret-scan cfn-lint unit
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "catdog needs Python 3.11"'
@@ -36,6 +36,14 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Every CloudFormation template must pass the linter.
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint cloudformation/*.yaml
+
+# No credential in any tracked file (allowances: scripts/secret_scan_allowlist.txt).
+secret-scan: $(STAMP)
+	$(BIN)/python scripts/secret_scan.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

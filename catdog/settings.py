@@ -27,7 +27,6 @@ class AwsResources:
     settings_table: str = "catdog-settings"
     runs_table: str = "catdog-training-runs"
     models_table: str = "catdog-models"
-    executions_table: str = "catdog-executions"
     state_machine_arn: str | None = None
     train_instance_id: str | None = None
     cognito_user_pool_id: str | None = None
@@ -67,7 +66,7 @@ class Settings:
     # training
     default_arch: str = "small_cnn"
     default_epochs: int = 30
-    training_input_size: int = 160
+    training_input_size: int = 128
     training_batch_size: int = 32
     training_seed: int = 1337
     training_data_dir: Path | None = None

@@ -6,15 +6,33 @@ warm Lambda instance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
+from catdog import observability
 from catdog.settings import Settings
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _handler: LambdaHandler | None = None
+
+
+def with_stage_prefix(app: WsgiApp) -> WsgiApp:
+    """Set SCRIPT_NAME to the API Gateway stage, so ``url_for`` links keep it.
+
+    apig-wsgi leaves SCRIPT_NAME empty; a REST API stage (e.g. ``/app``) would
+    otherwise be missing from every generated link and from the Cognito callback.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        stage = environ.get("apig_wsgi.request_context", {}).get("stage")
+        if stage and stage != "$default":
+            environ["SCRIPT_NAME"] = f"/{stage}"
+        return app(environ, start_response)
+
+    return wrapped
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -22,5 +40,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if _handler is None:
         from web.server import build_app
 
-        _handler = make_lambda_handler(build_app(Settings.from_env()), binary_support=True)
+        settings = Settings.from_env()
+        observability.setup_process(settings, "web")
+        app = build_app(settings)
+        observability.instrument_flask(app, settings)
+        _handler = make_lambda_handler(with_stage_prefix(app.wsgi_app), binary_support=True)
     return _handler(event, context)

@@ -121,3 +121,19 @@ def test_lambda_handler_runs_the_same_app(tmp_path: Path, monkeypatch: pytest.Mo
         None,
     )
     assert missing["statusCode"] == 404
+
+
+def test_rest_api_stage_prefixes_generated_links() -> None:
+    from web.lambda_handler import with_stage_prefix
+
+    seen: dict[str, str] = {}
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        seen["script_name"] = str(environ.get("SCRIPT_NAME", ""))
+        return [b""]
+
+    wrapped = with_stage_prefix(app)
+    wrapped({"apig_wsgi.request_context": {"stage": "app"}, "SCRIPT_NAME": ""}, print)
+    assert seen["script_name"] == "/app"
+    wrapped({"apig_wsgi.request_context": {"stage": "$default"}, "SCRIPT_NAME": ""}, print)
+    assert seen["script_name"] == ""

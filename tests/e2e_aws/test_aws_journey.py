@@ -1,0 +1,254 @@
+"""The AWS code paths on the user's journey, with no AWS account.
+
+``catdog deploy`` deploys cloudformation/catdog.yaml to one moto server on
+127.0.0.1, and the settings come from the stack's outputs. The web app, the
+pipeline's Lambda handlers and the inference server then run with
+``CATDOG_BACKEND=aws`` against that server (S3 and DynamoDB from the stack, Step
+Functions running the committed ASL, Lambda): images are uploaded and labeled
+through the JSON API with a Cognito-style token, a manager starts training, the
+real training job (AWS backend, as on the Train instance) writes its artifact,
+the model is validated and promoted, and the inference server serves it.
+Replaced: the Train EC2 instance (its job runs as a child process) and the
+Lambda runtime (moto hands each invocation to the handler in this process).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jwt
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from PIL import Image
+
+from catdog.deploy.clients import DeployClients
+from catdog.deploy.deployer import execute_deploy, plan_deploy
+from catdog.deploy.outputs import settings_from_outputs
+from catdog.deploy.package import build_package
+from catdog.pipeline.compute import LocalProcessCompute
+from catdog.pipeline.factory import build_orchestrator
+from catdog.pipeline.runtime import LocalPipeline
+from catdog.settings import AwsResources, Settings
+from catdog.storage.factory import build_storage
+from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
+from web.app import create_app
+
+# moto warns about each resource type it skips (listed in tests/deploy/test_deploy_moto.py).
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
+STACK = "e2e"
+ACCOUNT = "123456789012"  # moto's
+POOL = "us-east-1_E2ePool"
+CLIENT = "e2e-client"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+# The names the app reads from the stack's outputs.
+STACK_NAMES = (
+    "images_bucket",
+    "models_bucket",
+    "static_bucket",
+    "images_table",
+    "settings_table",
+    "runs_table",
+    "models_table",
+)
+
+
+class PoolKeys:
+    """The user pool's JWKS as the web app sees it: the key made above."""
+
+    def key_for(self, token: str) -> Any:
+        return SIGNING_KEY.public_key()
+
+
+def manager_token() -> str:
+    now = int(time.time())
+    claims = {
+        "sub": "e2e-manager",
+        "iss": f"https://cognito-idp.us-east-1.amazonaws.com/{POOL}",
+        "token_use": "access",
+        "client_id": CLIENT,
+        "username": "erin",
+        "iat": now,
+        "exp": now + 3600,
+    }
+    return jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": "e2e"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def tinted_noise(seed: int, tint: tuple[int, int, int]) -> bytes:
+    rng = np.random.default_rng(seed)
+    pixels = np.clip(rng.integers(0, 96, size=(40, 40, 3)) + np.array(tint), 0, 255)
+    out = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8), "RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy (bounded, never asserted on time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except OSError:
+            result = None
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings the stack's outputs will give (checked once it is deployed)."""
+    fake_credentials(monkeypatch)
+    patch_moto(monkeypatch)
+    port = free_port()
+    monkeypatch.setenv("MOTO_PORT", str(port))  # LocalPipeline sets it; restored afterwards
+    return Settings(
+        backend="aws",
+        data_dir=tmp_path / "data",
+        stepfunctions_port=port,
+        inference_port=free_port(),
+        inference_admin_token="e2e-admin-token",
+        secret_key="e2e-session-key",
+        wait_seconds=1,
+        default_epochs=1,
+        training_input_size=32,
+        training_batch_size=8,
+        aws=AwsResources(
+            region=REGION,
+            endpoint_url=f"http://127.0.0.1:{port}",
+            images_bucket=f"{STACK}-images-{ACCOUNT}-{REGION}",
+            models_bucket=f"{STACK}-models-{ACCOUNT}-{REGION}",
+            static_bucket=f"{STACK}-static-{ACCOUNT}-{REGION}",
+            images_table=f"{STACK}-images",
+            settings_table=f"{STACK}-settings",
+            runs_table=f"{STACK}-training-runs",
+            models_table=f"{STACK}-models",
+            cognito_user_pool_id=POOL,
+            cognito_client_id=CLIENT,
+            cognito_domain="catdog-e2e",
+        ),
+    )
+
+
+def deploy_stack(settings: Settings, package_dir: Path) -> dict[str, str]:
+    """``catdog deploy`` of the real template to the moto server; returns the outputs."""
+    endpoint = {"region_name": REGION, "endpoint_url": settings.aws.endpoint_url}
+    clients = DeployClients(
+        cloudformation=boto3.client("cloudformation", **endpoint),
+        s3=boto3.client("s3", **endpoint),
+        sts=boto3.client("sts", **endpoint),
+        region=REGION,
+    )
+    package = build_package(ROOT, package_dir, FixedInstaller())
+    plan = plan_deploy(clients, package, STACK)
+    return execute_deploy(clients, plan, lambda _: None, poll_seconds=1)
+
+
+@pytest.fixture
+def emulated_aws(settings: Settings, tmp_path: Path) -> Iterator[LocalPipeline]:
+    """moto on loopback: the deployed stack, plus the state machine running the committed
+    ASL with its Lambda invocations handed to the handlers in this process."""
+    storage = build_storage(settings)
+    pipeline = LocalPipeline(
+        settings, storage, compute=LocalProcessCompute(settings), schedule=False
+    )
+    pipeline.start()
+    try:
+        outputs = deploy_stack(settings, tmp_path / "package")
+        deployed = settings_from_outputs(outputs).aws
+        for name in STACK_NAMES:
+            assert getattr(deployed, name) == getattr(settings.aws, name), name
+        yield pipeline
+    finally:
+        pipeline.stop()
+
+
+@pytest.fixture
+def inference_server(settings: Settings, emulated_aws: LocalPipeline) -> Iterator[str]:
+    """``python -m inference_server`` with the AWS backend, as on the Run instance."""
+    env = {**os.environ, **settings.to_env()}
+    log = (settings.data_dir / "inference.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference_server"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    url = settings.inference_base_url
+    try:
+        wait_until(lambda: get_json(f"{url}/healthz"), 120, "the inference server")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_upload_label_train_promote_and_serve_on_emulated_aws(
+    settings: Settings, emulated_aws: LocalPipeline, inference_server: str
+) -> None:
+    # As web.server.build_app does on Lambda, with the test's Cognito signing key.
+    app = create_app(settings, orchestrator=build_orchestrator(settings), cognito_keys=PoolKeys())
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {manager_token()}"}
+
+    for i in range(12):
+        for label, tint, seed in (("cat", (150, 40, 40), i), ("dog", (40, 40, 150), 100 + i)):
+            key = f"{label}-{i}"
+            data = {"key": key, "file": (io.BytesIO(tinted_noise(seed, tint)), f"{key}.png")}
+            answer = client.post("/api/v1/images", data=data)
+            assert answer.status_code == 201, answer.get_json()
+            labeled = client.put(
+                f"/api/v1/images/{key}/label", json={"label": label}, headers=bearer
+            )
+            assert labeled.status_code == 200, labeled.get_json()
+    assert client.get("/api/v1/images/cat-0").get_json()["key"] == "cat-0"
+
+    changed = client.put(
+        "/api/v1/settings", json={"label_threshold": 10, "min_accuracy": 0.0}, headers=bearer
+    )
+    assert changed.status_code == 200, changed.get_json()
+    started = client.post("/api/v1/training-runs", headers=bearer)
+    assert started.status_code == 202, started.get_json()
+    run_id = started.get_json()["run_id"]
+    execution_arn = started.get_json()["execution_id"]
+
+    detail = emulated_aws.orchestrator.wait(execution_arn, timeout=600, poll=0.5)
+    training_log = emulated_aws.settings.log_dir
+    assert detail.summary.status == "SUCCEEDED", (detail.cause, sorted(training_log.rglob("*")))
+    assert detail.output["outcome"] == "promoted"
+    assert "SignalInferenceServer" in detail.state_names
+
+    assert get_json(f"{inference_server}/v1/model")["version"] == run_id
+    models = client.get("/api/v1/models", headers=bearer).get_json()
+    assert json.dumps(models).count(run_id) >= 1
+    run = client.get(f"/api/v1/training-runs/{run_id}", headers=bearer).get_json()
+    assert run["status"] == "promoted"
+
+    image = {"key": "new-cat", "file": (io.BytesIO(tinted_noise(999, (150, 40, 40))), "n.png")}
+    uploaded = client.post("/api/v1/images", data=image).get_json()
+    assert uploaded["prediction"]["model_version"] == run_id
+    assert uploaded["prediction"]["label"] in ("cat", "dog")
