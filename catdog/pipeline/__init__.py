@@ -1,0 +1,1 @@
+"""The retraining pipeline's core: step functions, train compute, orchestrator, local runtime."""

@@ -1,0 +1,46 @@
+"""Runs that nothing will finish: orphans of a restart, and models that must never serve."""
+
+from __future__ import annotations
+
+from catdog.domain import ACTIVE_RUN_STATUSES, ModelStatus, RunStatus, TrainingRun
+from catdog.errors import NotFound
+from catdog.pipeline.deps import PipelineDeps
+
+
+def fail_orphaned_run(deps: PipelineDeps, own_run_id: str) -> list[str]:
+    """Fail the active run if it is orphaned; returns the run ids failed.
+
+    An orphan is an active run whose execution is no longer running (e.g. a
+    ``catdog up`` that was restarted mid-run): nothing would ever finish it, and
+    it would hold the lock forever. Its compute is stopped and its model, if
+    registered, can never be promoted.
+    """
+    active = deps.storage.runs.active()
+    if active is None or active.run_id == own_run_id or not _is_orphan(deps, active):
+        return []
+    deps.compute.stop(active.run_id)
+    deps.storage.runs.transition(
+        active.run_id,
+        RunStatus.FAILED,
+        deps.clock(),
+        allowed_from=ACTIVE_RUN_STATUSES,
+        error=f"orphaned: execution {active.execution_id} is no longer running",
+    )
+    reject_candidate(deps, active.run_id)
+    return [active.run_id]
+
+
+def _is_orphan(deps: PipelineDeps, run: TrainingRun) -> bool:
+    if run.execution_id:
+        return not deps.executions.is_running(run.execution_id)
+    return not deps.compute.status(run.run_id).running
+
+
+def reject_candidate(deps: PipelineDeps, version: str) -> None:
+    """A failed or rejected run's model must never be promoted later by accident."""
+    try:
+        model = deps.storage.registry.get(version)
+    except NotFound:
+        return
+    if model.status is ModelStatus.CANDIDATE:
+        deps.storage.registry.set_status(version, ModelStatus.REJECTED)

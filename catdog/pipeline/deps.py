@@ -1,0 +1,29 @@
+"""What the pipeline steps run against, and how a run is named after its execution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from catdog.clock import Clock, utc_now
+from catdog.keys import validate_key
+from catdog.pipeline.compute import TrainCompute
+from catdog.pipeline.ports import ExecutionLiveness, InferenceSignal
+from catdog.settings import Settings
+from catdog.storage.ports import Storage
+
+
+@dataclass(frozen=True)
+class PipelineDeps:
+    """Everything the steps touch; the Lambda handlers get it from one builder."""
+
+    settings: Settings
+    storage: Storage
+    compute: TrainCompute
+    inference: InferenceSignal
+    executions: ExecutionLiveness
+    clock: Clock = field(default=utc_now)
+
+
+def run_id_for(execution_name: str) -> str:
+    """The run an execution owns: named after it, so a retried CreateTrainingRun finds it."""
+    return validate_key(execution_name)

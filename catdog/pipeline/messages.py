@@ -1,0 +1,270 @@
+"""Typed inputs and outputs of the pipeline steps, and their JSON forms.
+
+The state machine passes one JSON document from state to state; each Lambda
+handler parses the fields its step needs into an input dataclass and merges its
+step's output dataclass back into the document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from catdog.domain import Trigger
+from catdog.errors import InvalidInput
+from catdog.settings import Settings
+
+Outcome = Literal["skipped", "promoted", "rejected"]
+ArtifactState = Literal["ready", "training"]
+
+DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 3600
+
+
+def _get(event: Mapping[str, Any], key: str) -> Any:
+    if key not in event:
+        raise InvalidInput(f"step input has no {key!r}")
+    return event[key]
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
+        raise InvalidInput(f"{name} must be a positive number of seconds, not {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What every task passes its Lambda: the state document and the execution's identity.
+
+    ASL ``Parameters``: ``{"state.$": "$", "execution": {"name.$": "$$.Execution.Name",
+    "id.$": "$$.Execution.Id"}}``; the handler returns the state with its step's output merged.
+    """
+
+    state: dict[str, Any]
+    execution_name: str
+    execution_id: str | None
+
+    @classmethod
+    def parse(cls, event: Mapping[str, Any]) -> Envelope:
+        state = event.get("state")
+        execution = event.get("execution")
+        if not isinstance(state, dict) or not isinstance(execution, Mapping):
+            raise InvalidInput("step input must be {'state': {...}, 'execution': {...}}")
+        return cls(
+            state=state,
+            execution_name=str(_get(execution, "name")),
+            execution_id=execution.get("id"),
+        )
+
+    def merge(self, output: Output) -> dict[str, Any]:
+        return {**self.state, **output.to_dict()}
+
+
+@dataclass(frozen=True)
+class Output:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExecutionContext(Output):
+    """The execution's input, normalised once by CheckManagerMode with production defaults."""
+
+    execution_name: str
+    execution_id: str | None
+    trigger: Trigger
+    force: bool
+    wait_seconds: int
+    training_timeout_seconds: int
+    heartbeat_timeout_seconds: int
+
+    @classmethod
+    def from_envelope(cls, envelope: Envelope, settings: Settings) -> ExecutionContext:
+        raw = envelope.state
+        trigger = raw.get("trigger", Trigger.SCHEDULE.value)
+        if trigger not in (Trigger.SCHEDULE.value, Trigger.MANUAL.value):
+            raise InvalidInput(f"trigger must be 'schedule' or 'manual', not {trigger!r}")
+        force = raw.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidInput("force must be true or false")
+        return cls(
+            execution_name=envelope.execution_name,
+            execution_id=envelope.execution_id,
+            trigger=Trigger(trigger),
+            force=force,
+            wait_seconds=_int(raw.get("wait_seconds", settings.wait_seconds), "wait_seconds"),
+            training_timeout_seconds=_int(
+                raw.get("training_timeout_seconds", settings.training_timeout_seconds),
+                "training_timeout_seconds",
+            ),
+            heartbeat_timeout_seconds=_int(
+                raw.get("heartbeat_timeout_seconds", DEFAULT_HEARTBEAT_TIMEOUT_SECONDS),
+                "heartbeat_timeout_seconds",
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "trigger": self.trigger.value}
+
+
+@dataclass(frozen=True)
+class Gate(Output):
+    """A go/no-go decision; ``outcome`` is "skipped" when it says no."""
+
+    proceed: bool
+    reason: str
+    outcome: Outcome | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModeDecision(Output):
+    context: ExecutionContext
+    gate: Gate
+    mode: str
+    orphans_failed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.context.to_dict(),
+            **self.gate.to_dict(),
+            "mode": self.mode,
+            "orphans_failed": self.orphans_failed,
+        }
+
+
+@dataclass(frozen=True)
+class RunInput:
+    execution_name: str
+    execution_id: str | None
+    trigger: Trigger
+
+    @classmethod
+    def from_envelope(cls, envelope: Envelope) -> RunInput:
+        return cls(
+            execution_name=envelope.execution_name,
+            execution_id=envelope.execution_id,
+            trigger=Trigger(_get(envelope.state, "trigger")),
+        )
+
+
+@dataclass(frozen=True)
+class RunCreated(Output):
+    run_id: str
+    orphans_failed_at_lock: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> RunRef:
+        return cls(run_id=str(_get(event, "run_id")))
+
+
+@dataclass(frozen=True)
+class ComputeReport(Output):
+    compute: str
+    compute_detail: str = ""
+
+
+@dataclass(frozen=True)
+class ArtifactCheckInput:
+    run_id: str
+    training_timeout_seconds: int
+    heartbeat_timeout_seconds: int
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> ArtifactCheckInput:
+        return cls(
+            run_id=str(_get(event, "run_id")),
+            training_timeout_seconds=_int(
+                _get(event, "training_timeout_seconds"), "training_timeout_seconds"
+            ),
+            heartbeat_timeout_seconds=_int(
+                event.get("heartbeat_timeout_seconds", DEFAULT_HEARTBEAT_TIMEOUT_SECONDS),
+                "heartbeat_timeout_seconds",
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ArtifactStatus(Output):
+    artifact: ArtifactState
+    elapsed_seconds: float
+    epoch: int | None = None
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class Validation(Output):
+    accepted: bool
+    accuracy: float
+    champion_version: str | None
+    champion_accuracy: float | None
+    min_accuracy: float
+    max_accuracy_drop: float
+    reason: str
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class PromoteInput:
+    run_id: str
+    champion_version: str | None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> PromoteInput:
+        return cls(
+            run_id=str(_get(event, "run_id")), champion_version=event.get("champion_version")
+        )
+
+
+@dataclass(frozen=True)
+class Promotion(Output):
+    promoted_version: str
+    previous_champion: str | None
+    outcome: Outcome = "promoted"
+
+
+@dataclass(frozen=True)
+class Served(Output):
+    served_version: str
+
+
+@dataclass(frozen=True)
+class FailureInput:
+    """MarkRunFailed's input: the execution, and the error the Catch recorded."""
+
+    execution_name: str
+    error: str
+    cause: str
+
+    @classmethod
+    def from_envelope(cls, envelope: Envelope) -> FailureInput:
+        caught = envelope.state.get("error") or {}
+        return cls(
+            execution_name=envelope.execution_name,
+            error=str(caught.get("Error", "Unknown")),
+            cause=error_message(str(caught.get("Cause", ""))),
+        )
+
+
+def error_message(cause: str) -> str:
+    """The message inside a Lambda error cause (``{"errorMessage": ...}``), else the cause."""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
+@dataclass(frozen=True)
+class RunFailed(Output):
+    failed_run: str | None
+    run_status: str | None

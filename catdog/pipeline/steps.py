@@ -1,0 +1,263 @@
+"""One function per state machine step, doing the work against the ports.
+
+Every step is idempotent: the state machine retries steps, and a retried step
+finds its own earlier effect and does nothing more (the run id is the execution
+name, run transitions to the status a run already has are no-ops, promoting the
+current champion again changes nothing).
+"""
+
+from __future__ import annotations
+
+from catdog.artifacts import artifact_prefix, is_complete, read_metrics
+from catdog.clock import from_iso, to_iso
+from catdog.domain import ACTIVE_RUN_STATUSES, Mode, ModelStatus, ModelVersion, RunStatus
+from catdog.errors import (
+    InvalidInput,
+    NotFound,
+    ServedVersionMismatch,
+    TrainingFailed,
+    TrainingTimedOut,
+)
+from catdog.pipeline.cleanup import fail_orphaned_run, reject_candidate
+from catdog.pipeline.deps import PipelineDeps, run_id_for
+from catdog.pipeline.messages import (
+    ArtifactCheckInput,
+    ArtifactStatus,
+    ComputeReport,
+    ExecutionContext,
+    FailureInput,
+    Gate,
+    ModeDecision,
+    PromoteInput,
+    Promotion,
+    RunCreated,
+    RunFailed,
+    RunInput,
+    RunRef,
+    Served,
+    Validation,
+)
+
+__all__ = ["PipelineDeps", "run_id_for"]  # re-exported for the handlers
+
+PROMOTED_BY = "pipeline"
+
+
+def check_manager_mode(deps: PipelineDeps, context: ExecutionContext) -> ModeDecision:
+    """Proceed in auto mode or when forced; first fail any orphaned run (``fail_orphaned_run``),
+    so even an execution that is skipped cleans up after a restart."""
+    orphans = fail_orphaned_run(deps, run_id_for(context.execution_name))
+    mode = deps.storage.settings.get().mode
+    if context.force:
+        gate = Gate(True, "forced")
+    elif mode is Mode.AUTO:
+        gate = Gate(True, "mode is auto")
+    else:
+        gate = Gate(False, f"mode is {mode.value}", "skipped")
+    return ModeDecision(context, gate, mode.value, orphans)
+
+
+def check_label_threshold(deps: PipelineDeps, force: bool) -> Gate:
+    """Enough labels since the data cutoff of the champion (all labels when there is none)?
+
+    A model rejected later than the champion was trained moves the cutoff too:
+    labels it was judged on do not count again, or every schedule tick would
+    retrain on the same labels and be rejected again.
+    """
+    judged = (ModelStatus.CHAMPION, ModelStatus.REJECTED)
+    cutoffs = [
+        model.data_cutoff
+        for model in deps.storage.registry.list()
+        if model.status in judged and model.data_cutoff is not None
+    ]
+    since = max(cutoffs) if cutoffs else None
+    new_labels = deps.storage.catalog.count_labeled_since(since)
+    threshold = deps.storage.settings.get().label_threshold
+    details = {
+        "new_labels": new_labels,
+        "label_threshold": threshold,
+        "since": None if since is None else to_iso(since),
+    }
+    if force:
+        return Gate(True, "forced", details=details)
+    if new_labels >= threshold:
+        return Gate(True, f"{new_labels} new labels (threshold {threshold})", details=details)
+    return Gate(False, f"{new_labels} new labels < threshold {threshold}", "skipped", details)
+
+
+def create_training_run(deps: PipelineDeps, request: RunInput) -> RunCreated:
+    """Take the one-active-run lock (raises RunAlreadyActive), first failing an orphan."""
+    run_id = run_id_for(request.execution_name)
+    orphans = fail_orphaned_run(deps, run_id)
+    run = deps.storage.runs.create(run_id, request.trigger, deps.clock(), request.execution_id)
+    return RunCreated(run.run_id, orphans)
+
+
+def start_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:
+    status = deps.compute.start(ref.run_id)
+    return ComputeReport(status.state.value, status.detail)
+
+
+def check_artifact(deps: PipelineDeps, request: ArtifactCheckInput) -> ArtifactStatus:
+    """ "ready", "training", or raises TrainingFailed / TrainingTimedOut."""
+    blobs, run_id = deps.storage.blobs, request.run_id
+    run = deps.storage.runs.get(run_id)
+    now = deps.clock()
+    elapsed = (now - run.created_at).total_seconds()
+    if is_complete(blobs, run_id):
+        return ArtifactStatus("ready", elapsed)
+    if run.status is RunStatus.FAILED:
+        raise TrainingFailed(f"run {run_id} failed: {run.error or 'no reason recorded'}")
+    if not run.status.is_active:
+        raise TrainingFailed(f"run {run_id} is {run.status.value} without an artifact")
+    compute = deps.compute.status(run_id)
+    if not compute.running:
+        if is_complete(blobs, run_id):  # finished between the two looks
+            return ArtifactStatus("ready", elapsed)
+        raise TrainingFailed(f"training of {run_id} stopped without an artifact ({compute.detail})")
+    if elapsed > request.training_timeout_seconds:
+        raise TrainingTimedOut(
+            f"run {run_id} trained for {elapsed:.0f} s, over the limit of "
+            f"{request.training_timeout_seconds} s"
+        )
+    heartbeat = run.updated_at
+    if run.progress is not None and run.progress.updated_at is not None:
+        heartbeat = max(heartbeat, run.progress.updated_at)
+    silent = (now - heartbeat).total_seconds()
+    if silent > request.heartbeat_timeout_seconds:
+        raise TrainingFailed(f"run {run_id} sent no heartbeat for {silent:.0f} s")
+    progress = run.progress
+    return ArtifactStatus(
+        "training",
+        elapsed,
+        None if progress is None else progress.epoch,
+        None if progress is None else progress.epochs,
+    )
+
+
+def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
+    """The gate: accuracy >= minimum and >= champion - allowed drop, on the same images.
+
+    Registers the version as a candidate and moves the run to evaluating; a
+    model that fails the gate is marked rejected, and so is its run.
+    """
+    storage, run_id, now = deps.storage, ref.run_id, deps.clock()
+    metrics = read_metrics(storage.blobs, run_id)
+    gate = storage.settings.get()
+    accuracy = _number(metrics.get("accuracy"), "accuracy")
+    champion_version = metrics.get("champion_version")
+    champion_accuracy = metrics.get("champion_accuracy")
+    if champion_accuracy is not None:
+        champion_accuracy = _number(champion_accuracy, "champion_accuracy")
+    cutoff = metrics.get("data_cutoff")
+    storage.registry.register(
+        ModelVersion(
+            version=run_id,
+            artifact=artifact_prefix(run_id),
+            status=ModelStatus.CANDIDATE,
+            created_at=now,
+            metrics=metrics,
+            data_cutoff=None if cutoff is None else from_iso(str(cutoff)),
+            run_id=run_id,
+        )
+    )
+    run = storage.runs.get(run_id)
+    if run.status in (RunStatus.PENDING, RunStatus.TRAINING):
+        storage.runs.transition(
+            run_id,
+            RunStatus.EVALUATING,
+            now,
+            allowed_from=frozenset({RunStatus.PENDING, RunStatus.TRAINING}),
+            model_version=run_id,
+            metrics=metrics,
+        )
+    reasons = []
+    if accuracy < gate.min_accuracy:
+        reasons.append(f"accuracy {accuracy:.4f} < minimum {gate.min_accuracy:.4f}")
+    if champion_accuracy is not None and accuracy < champion_accuracy - gate.max_accuracy_drop:
+        reasons.append(
+            f"accuracy {accuracy:.4f} < champion {champion_version} {champion_accuracy:.4f} "
+            f"- allowed drop {gate.max_accuracy_drop:.4f}"
+        )
+    accepted = not reasons
+    if not accepted:
+        reject_candidate(deps, run_id)
+        storage.runs.transition(
+            run_id,
+            RunStatus.REJECTED,
+            now,
+            allowed_from=frozenset({RunStatus.EVALUATING}),
+            error="; ".join(reasons),
+        )
+    return Validation(
+        accepted=accepted,
+        accuracy=accuracy,
+        champion_version=champion_version,
+        champion_accuracy=champion_accuracy,
+        min_accuracy=gate.min_accuracy,
+        max_accuracy_drop=gate.max_accuracy_drop,
+        reason="; ".join(reasons) or f"accuracy {accuracy:.4f} passes the gate",
+        outcome=None if accepted else "rejected",
+    )
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"metrics.json {name} must be a number, not {value!r}")
+    return float(value)
+
+
+def promote_model(deps: PipelineDeps, request: PromoteInput) -> Promotion:
+    """Compare-and-set the champion, expecting the one the candidate was measured against."""
+    registry, run_id, now = deps.storage.registry, request.run_id, deps.clock()
+    champion = registry.champion()
+    previous = request.champion_version
+    if champion is None or champion.version != run_id:
+        change = registry.promote(
+            run_id,
+            expected_champion=request.champion_version,
+            by=PROMOTED_BY,
+            reason=f"retraining run {run_id} passed the accuracy gate",
+            at=now,
+        )
+        previous = change.from_version
+    deps.storage.runs.transition(
+        run_id, RunStatus.PROMOTED, now, allowed_from=frozenset({RunStatus.EVALUATING})
+    )
+    return Promotion(promoted_version=run_id, previous_champion=previous)
+
+
+def signal_inference_server(deps: PipelineDeps) -> Served:
+    """Ask the server to load the champion, then check it serves it (raises to be retried)."""
+    champion = deps.storage.registry.champion()
+    if champion is None:
+        raise NotFound("there is no champion to serve")
+    deps.inference.reload(champion.version)
+    served = deps.inference.model_info().get("version")
+    if served != champion.version:
+        raise ServedVersionMismatch(f"server serves {served}, champion is {champion.version}")
+    return Served(served_version=champion.version)
+
+
+def stop_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:
+    deps.compute.stop(ref.run_id)
+    status = deps.compute.status(ref.run_id)
+    return ComputeReport(status.state.value, status.detail)
+
+
+def mark_run_failed(deps: PipelineDeps, failure: FailureInput) -> RunFailed:
+    """Fail this execution's run if it is still active (it may never have been created)."""
+    try:
+        run = deps.storage.runs.get(run_id_for(failure.execution_name))
+    except (NotFound, InvalidInput):
+        return RunFailed(None, None)
+    if run.status.is_active:
+        run = deps.storage.runs.transition(
+            run.run_id,
+            RunStatus.FAILED,
+            deps.clock(),
+            allowed_from=ACTIVE_RUN_STATUSES,
+            error=f"{failure.error}: {failure.cause}",
+        )
+        reject_candidate(deps, run.run_id)
+    return RunFailed(run.run_id, run.status.value)

@@ -1,0 +1,18 @@
+"""SignalInferenceServer: reload the champion and verify it is served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catdog.pipeline import steps
+from catdog.pipeline.messages import Envelope
+from catdog.pipeline.steps import PipelineDeps
+from lambdas.deps import production_deps
+
+
+def handler(
+    event: dict[str, Any], context: Any, deps: PipelineDeps | None = None
+) -> dict[str, Any]:
+    deps = deps or production_deps()
+    envelope = Envelope.parse(event)
+    return envelope.merge(steps.signal_inference_server(deps))

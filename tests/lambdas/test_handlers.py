@@ -1,0 +1,230 @@
+"""The thin handlers: parse, call the step, merge the result; retried calls do no harm."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catdog.clock import utc_now
+from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus, Trigger
+from catdog.errors import InvalidInput, RunAlreadyActive, TrainingTimedOut
+from catdog.pipeline.steps import PipelineDeps
+from catdog.settings import Settings
+from catdog.storage.ports import Storage
+from lambdas import (
+    check_artifact,
+    check_label_threshold,
+    check_manager_mode,
+    create_training_run,
+    mark_run_failed,
+    promote_model,
+    signal_inference_server,
+    start_train_instance,
+    stop_train_instance,
+    validate_model,
+)
+from lambdas.deps import production_deps
+from tests.pipeline.pipeline_support import (
+    BASELINE,
+    FakeInferenceServer,
+    FakeTrainCompute,
+    add_labels,
+    install_champion,
+    set_mode,
+)
+
+EVENTS = Path(__file__).with_name("events")
+
+
+def event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+@dataclass
+class Executions:
+    running: set[str] = field(default_factory=set)
+
+    def is_running(self, execution_id: str) -> bool:
+        return execution_id in self.running
+
+
+@pytest.fixture
+def deps(settings: Settings, storage: Storage, tmp_path: Path) -> PipelineDeps:
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"stand-in")
+    return PipelineDeps(
+        settings=settings.with_changes(wait_seconds=7),
+        storage=storage,
+        compute=FakeTrainCompute(storage, model),
+        inference=FakeInferenceServer(storage, served=BASELINE),
+        executions=Executions(),
+    )
+
+
+def envelope(state: dict[str, Any], name: str = "manual-1") -> dict[str, Any]:
+    return {"state": state, "execution": {"name": name, "id": f"arn:x:execution:sm:{name}"}}
+
+
+def test_check_manager_mode_normalises_the_input_with_production_defaults(
+    deps: PipelineDeps,
+) -> None:
+    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    assert result == {
+        "trigger": "schedule",
+        "force": False,
+        "wait_seconds": 7,
+        "training_timeout_seconds": 6 * 3600,
+        "heartbeat_timeout_seconds": 3600,
+        "execution_name": "schedule-20261125T160000000000Z-a1b2c3",
+        "execution_id": event("schedule_start")["execution"]["id"],
+        "proceed": False,
+        "reason": "mode is manual",
+        "outcome": "skipped",
+        "details": {},
+        "mode": "manual",
+        "orphans_failed": [],
+    }
+
+
+def test_bad_input_is_an_invalid_input_error(deps: PipelineDeps) -> None:
+    with pytest.raises(InvalidInput, match="wait_seconds"):
+        check_manager_mode.handler(envelope({"wait_seconds": 0}), None, deps=deps)
+    with pytest.raises(InvalidInput):
+        check_manager_mode.handler({"state": {}}, None, deps=deps)
+
+
+def test_threshold_counts_labels_since_the_champion(deps: PipelineDeps) -> None:
+    install_champion(deps.storage)
+    set_mode(deps.storage, Mode.AUTO, threshold=3)
+    add_labels(deps.storage, 3)
+    result = check_label_threshold.handler(envelope({"force": False}), None, deps=deps)
+    assert result["proceed"] is True
+    assert (result["details"]["new_labels"], result["details"]["label_threshold"]) == (3, 3)
+
+    # A model judged (and rejected) on those labels moves the cutoff: no retraining loop.
+    deps.storage.registry.register(
+        ModelVersion("weak", "weak/", ModelStatus.REJECTED, utc_now(), {}, data_cutoff=utc_now())
+    )
+    result = check_label_threshold.handler(envelope({"force": False}), None, deps=deps)
+    assert (result["proceed"], result["outcome"]) == (False, "skipped")
+    assert result["details"]["new_labels"] == 0
+    forced = check_label_threshold.handler(envelope({"force": True}), None, deps=deps)
+    assert forced["proceed"] is True
+
+
+def test_a_retried_create_training_run_finds_its_own_run(deps: PipelineDeps) -> None:
+    state = {"trigger": "manual"}
+    first = create_training_run.handler(envelope(state), None, deps=deps)
+    again = create_training_run.handler(envelope(state), None, deps=deps)
+    assert first["run_id"] == again["run_id"] == "manual-1"
+    assert [r.run_id for r in deps.storage.runs.list().items] == ["manual-1"]
+    deps.executions.running.add("arn:x:execution:sm:manual-1")  # type: ignore[attr-defined]
+    with pytest.raises(RunAlreadyActive):
+        create_training_run.handler(envelope(state, "manual-2"), None, deps=deps)
+
+
+def test_the_whole_promote_path_is_idempotent(deps: PipelineDeps) -> None:
+    install_champion(deps.storage, accuracy=0.9)
+    state = create_training_run.handler(envelope({"trigger": "manual"}), None, deps=deps)
+    for _ in range(2):
+        state = start_train_instance.handler(envelope(state), None, deps=deps)
+    deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
+    state = check_artifact.handler(
+        envelope({**state, "training_timeout_seconds": 60}), None, deps=deps
+    )
+    assert state["artifact"] == "ready"
+    for _ in range(2):
+        state = validate_model.handler(envelope(state), None, deps=deps)
+    assert state["accepted"] is True and state["champion_version"] == BASELINE
+    for _ in range(2):
+        state = promote_model.handler(envelope(state), None, deps=deps)
+    assert state["previous_champion"] == BASELINE
+    for _ in range(2):
+        state = signal_inference_server.handler(envelope(state), None, deps=deps)
+        state = stop_train_instance.handler(envelope(state), None, deps=deps)
+    assert state["served_version"] == "manual-1"
+    assert deps.storage.registry.champion().version == "manual-1"  # type: ignore[union-attr]
+    assert [c.to_version for c in deps.storage.registry.history()] == ["manual-1", BASELINE]
+    assert deps.storage.runs.get("manual-1").status is RunStatus.PROMOTED
+    assert deps.compute.started == ["manual-1"]  # type: ignore[attr-defined]
+
+
+def test_check_artifact_times_out_after_the_limit_from_the_input(deps: PipelineDeps) -> None:
+    long_ago = utc_now() - timedelta(seconds=120)
+    deps.storage.runs.create("manual-1", Trigger.MANUAL, long_ago, "arn:x")
+    deps.compute.start = lambda run_id: None  # type: ignore[method-assign]
+    deps.compute._threads["manual-1"] = _AliveThread()  # type: ignore[attr-defined]
+    state = {"run_id": "manual-1", "training_timeout_seconds": 60, "heartbeat_timeout_seconds": 600}
+    with pytest.raises(TrainingTimedOut, match="over the limit of 60 s"):
+        check_artifact.handler(envelope(state), None, deps=deps)
+
+
+class _AliveThread:
+    def is_alive(self) -> bool:
+        return True
+
+
+def test_mark_run_failed_records_the_cause_and_is_idempotent(deps: PipelineDeps) -> None:
+    deps.storage.runs.create("manual-1", Trigger.MANUAL, utc_now(), "arn:x")
+    for _ in range(2):
+        result = mark_run_failed.handler(event("caught_error"), None, deps=deps)
+    assert (result["failed_run"], result["run_status"]) == ("manual-1", "failed")
+    run = deps.storage.runs.get("manual-1")
+    assert run.error == (
+        "TrainingFailed: training of manual-1 stopped without an artifact (pid 4242 exited with 1)"
+    )
+    assert result["error"]["Error"] == "TrainingFailed"  # kept for the Fail state
+
+
+def test_mark_run_failed_without_a_run_changes_nothing(deps: PipelineDeps) -> None:
+    result = mark_run_failed.handler(event("caught_error"), None, deps=deps)
+    assert (result["failed_run"], result["run_status"]) == (None, None)
+
+
+def test_a_rejected_candidate_is_never_left_promotable(deps: PipelineDeps) -> None:
+    install_champion(deps.storage, accuracy=0.99)
+    state = create_training_run.handler(envelope({"trigger": "manual"}), None, deps=deps)
+    start_train_instance.handler(envelope(state), None, deps=deps)
+    deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
+    for _ in range(2):
+        result = validate_model.handler(envelope(state), None, deps=deps)
+    assert result["outcome"] == "rejected"
+    assert deps.storage.registry.get("manual-1").status is ModelStatus.REJECTED
+    assert deps.storage.runs.get("manual-1").status is RunStatus.REJECTED
+
+
+def test_production_deps_are_built_once_from_the_environment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    production_deps.cache_clear()
+    try:
+        built = production_deps()
+        assert production_deps() is built
+        assert built.settings.data_dir == settings.data_dir
+        assert type(built.compute).__name__ == "LocalProcessCompute"
+    finally:
+        production_deps.cache_clear()
+
+
+def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(deps: PipelineDeps) -> None:
+    deps.storage.runs.create("older", Trigger.SCHEDULE, utc_now(), "arn:x:execution:sm:older")
+    deps.executions.running.add("arn:x:execution:sm:older")  # type: ignore[attr-defined]
+    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    assert result["orphans_failed"] == []
+    assert deps.storage.runs.get("older").status is RunStatus.PENDING
+
+    deps.executions.running.clear()  # type: ignore[attr-defined]
+    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    assert result["orphans_failed"] == ["older"]
+    older = deps.storage.runs.get("older")
+    assert older.status is RunStatus.FAILED
+    assert older.error == "orphaned: execution arn:x:execution:sm:older is no longer running"
+    assert deps.compute.stopped == ["older"]  # type: ignore[attr-defined]

@@ -1,0 +1,110 @@
+"""The embedded runtime: the moto seam, the scheduler, the archive of executions."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import socket
+import time
+
+import pytest
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from catdog.domain import Mode
+from catdog.errors import ConfigurationError, ServiceUnavailable
+from catdog.pipeline import seam
+from catdog.pipeline.aws_clients import lambda_client, stepfunctions_client
+from catdog.pipeline.orchestrator import Orchestrator
+from catdog.settings import Settings
+from catdog.storage.ports import Storage
+from tests.pipeline.pipeline_support import free_port, run, set_mode
+from workflows.names import LambdaFunction
+
+
+def test_moto_still_has_the_lambda_seam() -> None:
+    """If this fails, moto changed LambdaSimpleBackend.invoke: re-verify before upgrading."""
+    seam.check_seam()
+    original = getattr(seam, "_original", None) or LambdaSimpleBackend.invoke
+    assert tuple(inspect.signature(original).parameters) == seam.EXPECTED_PARAMETERS
+
+
+def test_a_changed_seam_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def invoke(self, function_name, qualifier, body):  # type: ignore[no-untyped-def]
+        return b""
+
+    monkeypatch.setattr(seam, "_original", invoke)
+    with pytest.raises(ConfigurationError, match="changed"):
+        seam.check_seam()
+
+
+def test_handler_errors_come_back_as_lambda_function_errors(
+    start_pipeline, settings: Settings
+) -> None:
+    pipeline = start_pipeline()
+    client = lambda_client(settings)
+    name = pipeline.function_name(LambdaFunction.CHECK_ARTIFACT)
+    missing = client.invoke(
+        FunctionName=name,
+        Payload=json.dumps(
+            {"state": {"run_id": "nope", "training_timeout_seconds": 5}, "execution": {"name": "x"}}
+        ),
+    )
+    assert missing["FunctionError"] == "Unhandled"
+    assert json.loads(missing["Payload"].read())["errorType"] == "NotFound"
+    malformed = client.invoke(FunctionName=name, Payload=b"{}")
+    payload = json.loads(malformed["Payload"].read())
+    assert malformed["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "InvalidInput"
+
+
+def test_scheduler_starts_named_schedule_executions(
+    start_pipeline, settings: Settings, storage: Storage
+) -> None:
+    set_mode(storage, Mode.MANUAL)
+    pipeline = start_pipeline(settings_=settings.with_changes(schedule_seconds=0.5), schedule=True)
+    deadline = time.monotonic() + 30
+    while len(pipeline.orchestrator.list_executions()) < 2:
+        assert time.monotonic() < deadline, "the scheduler started fewer than 2 executions"
+        time.sleep(0.1)
+    executions = pipeline.orchestrator.list_executions()
+    assert all(e.name.startswith("schedule-") for e in executions)
+    assert len({e.name for e in executions}) == len(executions)
+    first = pipeline.orchestrator.wait(executions[-1].execution_arn, timeout=30, poll=0.1)
+    assert first.input == {"trigger": "schedule"}
+    assert first.output["outcome"] == "skipped"
+
+
+def test_finished_executions_survive_a_restart_in_the_archive(
+    start_pipeline, settings: Settings, storage: Storage
+) -> None:
+    set_mode(storage, Mode.MANUAL)
+    pipeline = start_pipeline()
+    detail = run(pipeline, "kept", trigger="manual")
+    arn = detail.summary.execution_arn
+    assert pipeline.archive_finished() == 1
+    assert pipeline.archive_finished() == 0
+    pipeline.stop()
+
+    # The moto server is gone: the orchestrator falls back to the archive.
+    offline = settings.with_changes(stepfunctions_port=free_port())
+    orchestrator = Orchestrator(
+        stepfunctions_client(offline, timeout=2.0),
+        state_machine_arn=arn.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:"),
+        archive=pipeline.archive,
+    )
+    listed = orchestrator.list_executions()
+    assert [(e.name, e.status, e.archived) for e in listed] == [("kept", "SUCCEEDED", True)]
+    archived = orchestrator.describe_execution("kept")
+    assert archived.state_names == ["CheckManagerMode", "ModeAllowsTraining", "Skipped"]
+    assert archived.output == detail.output
+    assert len(archived.events) == len(detail.events)
+    with pytest.raises(ServiceUnavailable):  # not archived, and nobody to ask
+        orchestrator.describe_execution("never-ran")
+
+
+def test_a_busy_port_is_refused_instead_of_hanging(start_pipeline, settings: Settings) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", settings.stepfunctions_port))
+        squatter.listen()
+        with pytest.raises(ConfigurationError, match="in use"):
+            start_pipeline()
