@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from catdog.artifacts import MODEL_FILE
 from catdog.errors import CatdogError
+from catdog.gunicorn_app import EmbeddedGunicorn, gthread_options
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from inference_server.app import create_app
@@ -116,42 +116,27 @@ class InferenceRuntime:
                 log.error("event=fallback_load_failed reason=%r", str(exc))
 
 
-class InferenceApplication(BaseApplication):  # type: ignore[misc]
-    """gunicorn embedded: configured in code, no command-line parsing."""
-
-    def __init__(self, runtime: InferenceRuntime, options: dict[str, Any]) -> None:
-        self._runtime = runtime
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self._runtime.start()
-
-
 def gunicorn_options(
     settings: Settings, host: str, port: int, on_exit: Callable[[], None]
 ) -> dict[str, Any]:
     def worker_exit(server: Any, worker: Any) -> None:
         on_exit()
 
+    # One worker: the model and the micro-batcher are shared by all request threads.
+    options = gthread_options(
+        host,
+        port,
+        workers=1,
+        threads=settings.inference_threads,
+        timeout=120,
+        proc_name="catdog-inference",
+    )
     return {
-        "bind": f"{host}:{port}",
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": settings.inference_threads,
-        "timeout": 120,
-        "graceful_timeout": 15,
-        "keepalive": 5,
+        **options,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",
         "logconfig_dict": logging_config(),
-        "control_socket_disable": True,
-        "proc_name": "catdog-inference",
         "worker_exit": worker_exit,
     }
 
@@ -173,4 +158,4 @@ def serve(settings: Settings, host: str, port: int, model_dirs: Sequence[Path] =
     log.info(
         "event=starting host=%s port=%d mode=%s", host, port, "dirs" if model_dirs else "registry"
     )
-    InferenceApplication(runtime, gunicorn_options(settings, host, port, runtime.stop)).run()
+    EmbeddedGunicorn(runtime.start, gunicorn_options(settings, host, port, runtime.stop)).run()

@@ -10,9 +10,9 @@ import logging
 from typing import Any
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from catdog.composition import with_local_secrets
+from catdog.gunicorn_app import EmbeddedGunicorn, gthread_options
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
 
@@ -40,41 +40,15 @@ def build_app(settings: Settings) -> Flask:
     )
 
 
-class WebServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        self._settings = settings
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return build_app(self._settings)
-
-
 def server_options(host: str, port: int, workers: int = WORKERS) -> dict[str, Any]:
-    return {
-        "bind": f"{host}:{port}",
-        "worker_class": "gthread",
-        "workers": workers,
-        "threads": THREADS,
-        "timeout": TIMEOUT_S,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "accesslog": "-",
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "catdog-web",
-        # Limits on request lines and headers; bodies are limited by the app.
-        "limit_request_line": 8190,
-        "limit_request_fields": 100,
-    }
+    options = gthread_options(
+        host, port, workers=workers, threads=THREADS, timeout=TIMEOUT_S, proc_name="catdog-web"
+    )
+    return {**options, "accesslog": "-", "errorlog": "-", "loglevel": "info"}
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     host = host or settings.web_host
     port = port or settings.web_port
     log.info("web app on http://%s:%d/", host, port)
-    WebServer(settings, server_options(host, port)).run()
+    EmbeddedGunicorn(lambda: build_app(settings), server_options(host, port)).run()
