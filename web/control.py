@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from catdog.champion import roll_back_refused
 from catdog.clock import Clock
 from catdog.domain import ChampionChange, ManagerSettings, ModelVersion, Trigger
 from catdog.errors import (
@@ -104,10 +105,9 @@ def _roll_back(
 ) -> PromotionOutcome:
     """The server will not serve the new champion: give the pointer back to the model
     it still serves, so the registry never names a model nobody can load."""
-    if change.from_version is None:
+    back = roll_back_refused(registry, change, by, error, clock)
+    if back is None:
         return PromotionOutcome(change, False, f"the inference server refused it: {error}")
-    reason = f"automatic roll back: the inference server refused {change.to_version}: {error}"
-    back = registry.promote(change.from_version, change.to_version, by, reason[:500], clock())
     return PromotionOutcome(
         back, False, f"the inference server refused it ({error}), so {back.to_version} stays"
     )

@@ -233,6 +233,7 @@ class Promotion(Output):
 @dataclass(frozen=True)
 class Served(Output):
     served_version: str
+    rolled_back_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ current champion again changes nothing).
 from __future__ import annotations
 
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
+from catdog.champion import roll_back_refused
 from catdog.clock import from_iso, to_iso
 from catdog.domain import ACTIVE_RUN_STATUSES, Mode, ModelStatus, ModelVersion, RunStatus
 from catdog.errors import (
     InvalidInput,
+    ModelRejected,
     NotFound,
     ServedVersionMismatch,
     TrainingFailed,
@@ -232,11 +234,26 @@ def signal_inference_server(deps: PipelineDeps) -> Served:
     champion = deps.storage.registry.champion()
     if champion is None:
         raise NotFound("there is no champion to serve")
-    deps.inference.reload(champion.version)
+    try:
+        deps.inference.reload(champion.version)
+    except ModelRejected as error:
+        return _roll_back(deps, champion.version, error)
     served = deps.inference.model_info().get("version")
     if served != champion.version:
         raise ServedVersionMismatch(f"server serves {served}, champion is {champion.version}")
     return Served(served_version=champion.version)
+
+
+def _roll_back(deps: PipelineDeps, refused: str, error: ModelRejected) -> Served:
+    """The server will not load the new champion (its checks failed): the champion
+    goes back to the version it replaced, which the server still serves."""
+    history = deps.storage.registry.history()
+    if not history or history[0].to_version != refused:
+        raise error
+    back = roll_back_refused(deps.storage.registry, history[0], PROMOTED_BY, error, deps.clock)
+    if back is None:
+        raise error
+    return Served(served_version=back.to_version, rolled_back_from=refused)
 
 
 def stop_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:

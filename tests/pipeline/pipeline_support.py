@@ -22,7 +22,7 @@ from catdog.domain import (
     RunProgress,
     RunStatus,
 )
-from catdog.errors import ServiceUnavailable
+from catdog.errors import CanaryMismatch, ServiceUnavailable
 from catdog.pipeline.compute import ComputeState, ComputeStatus
 from catdog.pipeline.executions import ExecutionDetail
 from catdog.pipeline.runtime import LocalPipeline
@@ -122,6 +122,7 @@ class FakeInferenceServer:
     down_for: int = 0
     served: str | None = None
     calls: list[str] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
 
     def reload(self, version: str | None = None) -> dict[str, Any]:
         self.calls.append(f"reload {version}")
@@ -130,6 +131,8 @@ class FakeInferenceServer:
         if version is None:
             champion = self.storage.registry.champion()
             version = None if champion is None else champion.version
+        if version in self.refuse:
+            raise CanaryMismatch(f"{version} does not reproduce its canary probabilities")
         self.served = version
         return {"version": version}
 

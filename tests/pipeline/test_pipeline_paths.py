@@ -204,3 +204,21 @@ def test_signal_is_retried_while_the_inference_server_is_down(
         "model_info",
     ]
     assert inference.served == "signal-1"
+
+
+def test_a_champion_the_server_refuses_is_rolled_back(
+    start_pipeline, storage: Storage, inference: FakeInferenceServer
+) -> None:
+    install_champion(storage, accuracy=0.90)
+    inference.served = BASELINE
+    inference.refuse = {"refused-1"}
+    detail = run(start_pipeline(), "refused-1", trigger="manual", force=True)
+    assert detail.summary.status == "SUCCEEDED"
+    assert detail.output["served_version"] == BASELINE
+    assert detail.output["rolled_back_from"] == "refused-1"
+    champion = storage.registry.champion()
+    assert champion is not None and champion.version == BASELINE
+    newest = storage.registry.history()[0]
+    assert (newest.from_version, newest.to_version) == ("refused-1", BASELINE)
+    assert "automatic roll back" in newest.reason
+    assert inference.served == BASELINE
