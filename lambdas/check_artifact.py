@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.observability import traced_step
 from catdog.pipeline import steps
 from catdog.pipeline.messages import ArtifactCheckInput, Envelope
 from catdog.pipeline.steps import PipelineDeps
 from lambdas.deps import production_deps
+from workflows.names import LambdaFunction
 
 
+@traced_step(LambdaFunction.CHECK_ARTIFACT.value)
 def handler(
     event: dict[str, Any], context: Any, deps: PipelineDeps | None = None
 ) -> dict[str, Any]:
