@@ -226,6 +226,20 @@ class TrainingRun:
     error: str | None = None
     finished_at: datetime | None = None
 
+    @classmethod
+    def new(
+        cls, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+    ) -> TrainingRun:
+        """A pending run, as ``TrainingRuns.create`` stores it."""
+        return cls(
+            run_id=run_id,
+            trigger=Trigger(trigger),
+            status=RunStatus.PENDING,
+            created_at=at,
+            updated_at=at,
+            execution_id=execution_id,
+        )
+
     def with_progress(self, progress: RunProgress) -> TrainingRun:
         """This run with ``progress`` as its latest, and in its per-epoch history
         (replacing an earlier entry for the same epoch, so a retried write is harmless)."""

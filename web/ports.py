@@ -8,24 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from catdog.classification import PredictionResultLike
 from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
 
 
-class PredictionLike(Protocol):
-    """What a prediction result must offer (read-only, so frozen dataclasses fit)."""
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def confidence(self) -> float: ...
-
-    @property
-    def model_version(self) -> str: ...
-
-
 class Inference(Protocol):
-    def predict(self, data: bytes, content_type: str) -> PredictionLike:
+    def predict(self, data: bytes, content_type: str) -> PredictionResultLike:
         """Raises ServiceUnavailable when the server is down."""
         ...
 

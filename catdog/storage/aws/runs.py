@@ -35,14 +35,7 @@ class DynamoTrainingRuns:
     def create(
         self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
     ) -> TrainingRun:
-        run = TrainingRun(
-            run_id=run_id,
-            trigger=Trigger(trigger),
-            status=RunStatus.PENDING,
-            created_at=at,
-            updated_at=at,
-            execution_id=execution_id,
-        )
+        run = TrainingRun.new(run_id, trigger, at, execution_id)
 
         def attempt() -> TrainingRun:
             codes = transact(self._client, [self._put(run, rev=None), self._take_lock(run_id)])

@@ -21,14 +21,7 @@ class SqliteTrainingRuns:
     def create(
         self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
     ) -> TrainingRun:
-        run = TrainingRun(
-            run_id=run_id,
-            trigger=Trigger(trigger),
-            status=RunStatus.PENDING,
-            created_at=at,
-            updated_at=at,
-            execution_id=execution_id,
-        )
+        run = TrainingRun.new(run_id, trigger, at, execution_id)
         with self._db.write() as conn:
             existing = _load(conn, run_id)
             if existing is not None:
