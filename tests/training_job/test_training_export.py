@@ -1,0 +1,72 @@
+"""Re-packaging a trained model directory in its served (flip-averaged) form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from catdog.classifier import Classifier
+from catdog.errors import InvalidInput
+from catdog.preprocessing import preprocess_bytes
+from tests.training_job.conftest import TINY
+from tests.training_job.training_images import write_class_folder
+from training_job.artifact import DirectoryArtifactSink
+from training_job.data import folder_examples
+from training_job.export import export_model_dir
+from training_job.job import run_training
+from training_job.model import trainable_core
+from training_job.train import TrainingConfig
+
+pytestmark = pytest.mark.slow
+
+
+def test_export_keeps_the_network_and_history_and_redoes_the_measurements(
+    tmp_path: Path, class_folder: Path
+) -> None:
+    single = tmp_path / "single"
+    config = TrainingConfig(**{**TINY, "epochs": 1, "flip_average": False})  # type: ignore[arg-type]
+    trained = run_training(
+        folder_examples(class_folder), config, DirectoryArtifactSink(single), version="v9"
+    )
+    assert trained["flip_averaged"] is False and "single_view_accuracy" not in trained
+
+    served = tmp_path / "served"
+    exported = export_model_dir(single, class_folder, served)
+
+    assert (served / "_SUCCESS").exists()
+    on_disk = json.loads((served / "metrics.json").read_text())
+    assert on_disk["flip_averaged"] is True
+    assert on_disk["history"] == trained["history"]
+    assert on_disk["counts"] == trained["counts"]
+    assert on_disk["version"] == "v9"
+    assert on_disk["single_view_accuracy"] == pytest.approx(trained["accuracy"])
+    assert on_disk["repackaged_from"]["accuracy"] == pytest.approx(trained["accuracy"])
+    assert exported["n"] == trained["n"]
+    assert [c["sha256"] for c in on_disk["canary"]] == [c["sha256"] for c in trained["canary"]]
+
+    # Same weights inside; the served model averages the photo and its mirror.
+    before = Classifier.load(single)
+    after = Classifier.load(served)
+    for a, b in zip(
+        before.model.get_weights(), trainable_core(after.model).get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    for entry in on_disk["canary"]:
+        pixels = preprocess_bytes((served / "canary" / entry["name"]).read_bytes(), 32)
+        mirrored = pixels[:, ::-1]
+        expected = (before.predict_one(pixels).dog + before.predict_one(mirrored).dog) / 2
+        assert after.predict_one(pixels).dog == pytest.approx(expected, abs=1e-5)
+        assert entry["probabilities"]["dog"] == pytest.approx(expected, abs=1e-5)
+
+
+def test_export_refuses_other_data(tmp_path: Path, class_folder: Path) -> None:
+    single = tmp_path / "single"
+    config = TrainingConfig(**{**TINY, "epochs": 1, "flip_average": False})  # type: ignore[arg-type]
+    run_training(folder_examples(class_folder), config, DirectoryArtifactSink(single), version="v")
+    other = write_class_folder(tmp_path / "other", per_class=40, seed=5)
+    with pytest.raises(InvalidInput):
+        export_model_dir(single, other, tmp_path / "served")
+    assert not (tmp_path / "served" / "_SUCCESS").exists()

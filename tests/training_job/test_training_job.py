@@ -1,0 +1,187 @@
+"""A whole training run on tiny generated images: artifact order, metrics, canaries,
+determinism and warm start."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import training_job.job as job_module
+from catdog.artifacts import fetch_artifact, is_complete, read_metrics
+from catdog.classifier import Classifier
+from catdog.preprocessing import preprocess_bytes
+from catdog.settings import Settings
+from catdog.storage.local import build_local_storage
+from tests.training_job.conftest import TINY, RecordingBlobStore
+from tests.training_job.training_images import write_class_folder
+from training_job.artifact import BlobArtifactSink, DirectoryArtifactSink
+from training_job.data import folder_examples, split_examples
+from training_job.evaluate import load_model
+from training_job.job import Champion, run_training
+from training_job.model import trainable_core
+from training_job.train import TrainingConfig
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Trained:
+    metrics: dict[str, Any]
+    blobs: RecordingBlobStore
+    cache: Path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    root = tmp_path_factory.mktemp("trained")
+    storage = build_local_storage(Settings(data_dir=root / "data"))
+    blobs = RecordingBlobStore(storage.blobs)
+    examples = folder_examples(write_class_folder(root / "dataset", per_class=16))
+    metrics = run_training(
+        examples,
+        TrainingConfig(**TINY),
+        BlobArtifactSink(blobs, "v1"),
+        version="v1",  # type: ignore[arg-type]
+    )
+    return Trained(metrics, blobs, root / "cache")
+
+
+def test_artifact_is_written_model_first_and_success_last(trained: Trained) -> None:
+    names = [name for bucket, name in trained.blobs.puts if bucket == "models"]
+    assert names[0] == "v1/model.keras"
+    assert names[-2:] == ["v1/metrics.json", "v1/_SUCCESS"]
+    assert sorted(n for n in names if n.startswith("v1/canary/")) == sorted(
+        f"v1/canary/{entry['name']}" for entry in trained.metrics["canary"]
+    )
+    assert is_complete(trained.blobs, "v1")
+
+
+def test_metrics_describe_the_run(trained: Trained) -> None:
+    metrics = read_metrics(trained.blobs, "v1")
+    assert metrics == json.loads(json.dumps(trained.metrics))
+    assert metrics["version"] == "v1"
+    assert metrics["arch"] == "small_cnn"
+    assert metrics["input_size"] == 32
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+    assert set(metrics["per_class"]) == {"cat", "dog"}
+    assert {"precision", "recall", "f1", "support"} <= set(metrics["per_class"]["cat"])
+    counts = metrics["counts"]
+    assert counts["train"]["cat"] + counts["validation"]["cat"] == 16
+    assert counts["train"]["dog"] + counts["validation"]["dog"] == 16
+    n_validation = counts["validation"]["cat"] + counts["validation"]["dog"]
+    assert metrics["n"] == n_validation
+    assert sum(map(sum, metrics["confusion_matrix"])) == n_validation
+    assert [entry["epoch"] for entry in metrics["history"]] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(metrics["history"][0])
+    assert metrics["wall_time_s"] > 0 and metrics["images_per_second"] > 0
+    assert metrics["code_version"]["catdog"] == "0.1.0"
+    assert metrics["champion_version"] is None and metrics["champion_accuracy"] is None
+    assert metrics["data_cutoff"] is None
+    assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
+
+
+def test_canaries_are_validation_images_with_reproducible_probabilities(trained: Trained) -> None:
+    model_dir = fetch_artifact(trained.blobs, "v1", trained.cache)
+    classifier = Classifier.load(model_dir)
+    examples = folder_examples(write_class_folder(trained.cache / "again", per_class=16))
+    validation = {e.sha256 for e in split_examples(examples).validation}
+    canaries = trained.metrics["canary"]
+    assert len(canaries) == min(8, len(validation))
+    assert {entry["label"] for entry in canaries} == {"cat", "dog"}
+    for entry in canaries:
+        data = (model_dir / "canary" / entry["name"]).read_bytes()
+        assert entry["sha256"] in validation
+        probabilities = classifier.predict_one(preprocess_bytes(data, classifier.input_size))
+        assert probabilities.dog == pytest.approx(entry["probabilities"]["dog"], abs=1e-5)
+        assert entry["probabilities"]["cat"] + entry["probabilities"]["dog"] == pytest.approx(1.0)
+
+
+def test_a_crash_before_success_leaves_no_success(tmp_path: Path, class_folder: Path) -> None:
+    storage = build_local_storage(Settings(data_dir=tmp_path / "data"))
+    blobs = RecordingBlobStore(storage.blobs, fail_on="metrics.json")
+    with pytest.raises(OSError, match="injected crash"):
+        run_training(
+            folder_examples(class_folder),
+            TrainingConfig(**{**TINY, "epochs": 1}),  # type: ignore[arg-type]
+            BlobArtifactSink(blobs, "v2"),
+            version="v2",
+        )
+    assert blobs.exists("models", "v2/model.keras")
+    assert not blobs.exists("models", "v2/_SUCCESS")
+    assert not is_complete(blobs, "v2")
+
+
+def test_model_directory_crash_leaves_no_success(tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "_SUCCESS").write_bytes(b"")  # from an earlier, complete model
+    model_file = tmp_path / "model.keras"
+    model_file.write_bytes(b"weights")
+    with pytest.raises(TypeError):
+        DirectoryArtifactSink(out).write(model_file, {"bad": object()}, {"0.img": b"x"})
+    assert (out / "model.keras").read_bytes() == b"weights"
+    assert not (out / "_SUCCESS").exists()
+    DirectoryArtifactSink(out).write(model_file, {"ok": 1}, {"0.img": b"x"})
+    assert (out / "_SUCCESS").exists() and json.loads((out / "metrics.json").read_text()) == {
+        "ok": 1
+    }
+
+
+def test_same_seed_gives_the_same_model(tmp_path: Path, class_folder: Path) -> None:
+    examples = folder_examples(class_folder)
+    outputs = []
+    for name in ("a", "b"):
+        run_training(
+            examples,
+            TrainingConfig(**TINY),  # type: ignore[arg-type]
+            DirectoryArtifactSink(tmp_path / name),
+            version=name,
+        )
+        outputs.append(load_model(tmp_path / name).get_weights())
+    for first, second in zip(*outputs, strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_warm_start_begins_from_the_champion_weights(
+    tmp_path: Path, class_folder: Path, trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    champion_model = load_model(fetch_artifact(trained.blobs, "v1", trained.cache))
+    # The served champion is flip-averaged; training continues on the network inside.
+    assert champion_model.name == "small_cnn_flip_averaged"
+    champion_weights = [w.copy() for w in trainable_core(champion_model).get_weights()]
+    seen: dict[str, Any] = {}
+    real_fit = job_module.fit
+
+    def spy_fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+        seen["weights"] = [w.copy() for w in model.get_weights()]
+        seen["warm"] = kwargs["warm"]
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(job_module, "fit", spy_fit)
+    # A different requested size: a warm start takes the champion's architecture and size.
+    config = TrainingConfig(**{**TINY, "input_size": 48, "epochs": 1})  # type: ignore[arg-type]
+    metrics = run_training(
+        folder_examples(class_folder),
+        config,
+        DirectoryArtifactSink(tmp_path / "challenger"),
+        version="v3",
+        champion=Champion("v1", champion_model),
+    )
+    assert seen["warm"] is True
+    for started, original in zip(seen["weights"], champion_weights, strict=True):
+        np.testing.assert_array_equal(started, original)
+    # The champion itself is untouched, and was measured on the same validation images.
+    for now, original in zip(
+        trainable_core(champion_model).get_weights(), champion_weights, strict=True
+    ):
+        np.testing.assert_array_equal(now, original)
+    assert metrics["warm_started_from"] == "v1"
+    assert metrics["champion_version"] == "v1"
+    assert metrics["input_size"] == 32
+    assert metrics["champion_accuracy"] is not None
+    assert 0.0 <= metrics["champion_accuracy"] <= 1.0

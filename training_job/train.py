@@ -1,0 +1,214 @@
+"""Fitting a model: hyperparameters in one place, a warm-up + cosine learning-rate schedule,
+early stopping on validation accuracy, progress reported after every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import keras
+
+from catdog.clock import Clock, utc_now
+from catdog.domain import RunProgress
+from catdog.settings import Settings
+from training_job.data import DecodedSet
+from training_job.pipeline import Augmentation, evaluation_dataset, training_dataset
+from training_job.schedule import ScheduleCallback
+
+ProgressReporter = Callable[[RunProgress], None]
+Timer = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every hyperparameter of a training run."""
+
+    arch: str = "small_cnn"
+    input_size: int = 128
+    epochs: int = 30
+    batch_size: int = 32
+    seed: int = 1337
+    learning_rate: float = 2e-3
+    # A warm start continues from the champion's weights at this fraction of the rate.
+    warm_start_lr_factor: float = 0.1
+    warmup_epochs: int = 1
+    min_lr_fraction: float = 0.02
+    weight_decay: float = 4e-3
+    label_smoothing: float = 0.05
+    patience: int = 12
+    # Wall-clock limit for fitting: the schedule anneals by time and stops in time.
+    time_budget_s: float | None = None
+    validation_fraction: float = 0.2
+    augment: bool = True
+    # Serve P(dog) averaged over the photo and its mirror image (test-time augmentation).
+    flip_average: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> TrainingConfig:
+        config = cls(
+            arch=settings.default_arch,
+            input_size=settings.training_input_size,
+            epochs=settings.default_epochs,
+            batch_size=settings.training_batch_size,
+            seed=settings.training_seed,
+        )
+        return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
+
+    def with_changes(self, **changes: Any) -> TrainingConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TrainingResult:
+    model: Any
+    history: list[dict[str, float]] = field(default_factory=list)
+    epochs_run: int = 0
+    best_epoch: int = 0
+    wall_time_s: float = 0.0
+    images_per_second: float = 0.0
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same data, same code → same weights (on the same CPU machine)."""
+    keras.utils.set_random_seed(seed)
+
+
+def peak_learning_rate(config: TrainingConfig, *, warm: bool) -> float:
+    """A warm start continues from trained weights, so it starts lower."""
+    return config.learning_rate * (config.warm_start_lr_factor if warm else 1.0)
+
+
+def compile_model(model: Any, config: TrainingConfig, *, warm: bool) -> None:
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=peak_learning_rate(config, warm=warm), weight_decay=config.weight_decay
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+
+
+def fit(
+    model: Any,
+    train: DecodedSet,
+    validation: DecodedSet,
+    config: TrainingConfig,
+    *,
+    warm: bool = False,
+    report: ProgressReporter | None = None,
+    clock: Clock = utc_now,
+    timer: Timer = time.monotonic,
+    log: Callable[[str], None] | None = None,
+) -> TrainingResult:
+    """Train ``model`` in place; the returned model has the best validation-accuracy weights."""
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    compile_model(model, config, warm=warm)
+    augmentation = Augmentation() if config.augment else None
+    train_ds = training_dataset(train, config.batch_size, config.seed, augmentation=augmentation)
+    val_ds = evaluation_dataset(validation.pixels, config.batch_size, validation.labels)
+    progress = ProgressCallback(config.epochs, report, clock, timer, log, config.time_budget_s)
+    schedule = ScheduleCallback(
+        peak=peak_learning_rate(config, warm=warm),
+        total_steps=config.epochs * steps_per_epoch,
+        warmup_fraction=0.0 if warm else min(0.5, config.warmup_epochs / config.epochs),
+        min_fraction=config.min_lr_fraction,
+        timer=timer,
+        time_budget_s=config.time_budget_s,
+    )
+    callbacks: list[Any] = [schedule, progress]
+    if len(validation):
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_accuracy",
+                mode="max",
+                patience=config.patience,
+                restore_best_weights=True,
+            )
+        )
+    started = timer()
+    model.fit(
+        train_ds,
+        validation_data=val_ds if len(validation) else None,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the tf.data pipeline shuffles, from the seed
+        verbose=0,
+    )
+    wall = timer() - started
+    history = progress.history
+    best = _best_epoch(history)
+    seen = len(train) * len(history)
+    return TrainingResult(
+        model, history, len(history), best, wall, seen / wall if wall > 0 else 0.0
+    )
+
+
+def _best_epoch(history: list[dict[str, float]]) -> int:
+    if not history or "val_accuracy" not in history[0]:
+        return len(history)
+    scores = [entry["val_accuracy"] for entry in history]
+    return scores.index(max(scores)) + 1
+
+
+class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]
+    """Records per-epoch history and reports progress with an ETA from the mean epoch time."""
+
+    def __init__(
+        self,
+        epochs: int,
+        report: ProgressReporter | None,
+        clock: Clock,
+        timer: Timer,
+        log: Callable[[str], None] | None,
+        time_budget_s: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.time_budget_s = time_budget_s
+        self.epochs = epochs
+        self.report = report
+        self.clock = clock
+        self.timer = timer
+        self.log = log
+        self.history: list[dict[str, float]] = []
+        self.started = 0.0
+        self.epoch_started = 0.0
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.started = self.timer()
+        self.epoch_started = self.started
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.epoch_started = self.timer()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        values = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
+        now = self.timer()
+        self.history.append({"epoch": epoch + 1, **values, "seconds": now - self.epoch_started})
+        elapsed = now - self.started
+        eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
+        if self.time_budget_s:
+            eta = max(0.0, min(eta, self.time_budget_s - elapsed))
+        if self.report is not None:
+            self.report(
+                RunProgress(
+                    epoch=epoch + 1,
+                    epochs=self.epochs,
+                    loss=values.get("loss"),
+                    accuracy=values.get("accuracy"),
+                    val_loss=values.get("val_loss"),
+                    val_accuracy=values.get("val_accuracy"),
+                    eta_seconds=round(eta, 1),
+                    updated_at=self.clock(),
+                )
+            )
+        if self.log is not None:
+            shown = " ".join(f"{k}={v:.4f}" for k, v in values.items())
+            self.log(f"epoch {epoch + 1}/{self.epochs} {shown} ({elapsed:.0f}s, eta {eta:.0f}s)")
