@@ -8,7 +8,7 @@ export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: up test lint typecheck unit bench clean system-deps cfn-lint secret-scan
+.PHONY: up test lint typecheck unit e2e bench clean system-deps cfn-lint secret-scan
 
 up: $(STAMP)
 	$(BIN)/catdog up
@@ -47,6 +47,10 @@ secret-scan: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# Only the end-to-end suite (real `catdog up` processes); `make test` runs it too.
+e2e: $(STAMP) system-deps
+	$(BIN)/pytest -q -m e2e tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

@@ -87,8 +87,9 @@ class SqliteImageCatalog:
         params: tuple[Any, ...] = ()
         if cursor is not None:
             confidence, key = _position(cursor, (float, str))
-            where += " AND (confidence > ? OR (confidence = ? AND key > ?))"
-            params = (confidence, confidence, key)
+            # A row value, so SQLite seeks the index instead of scanning up to the cursor.
+            where += " AND (confidence, key) > (?, ?)"
+            params = (confidence, key)
         rows = (
             self._db.connection()
             .execute(
@@ -182,8 +183,9 @@ class SqliteImageCatalog:
         clauses = [where] if where else []
         if cursor is not None:
             uploaded_at, key = _position(cursor, (str, str))
-            clauses.append("(uploaded_at < ? OR (uploaded_at = ? AND key < ?))")
-            params = (*params, uploaded_at, uploaded_at, key)
+            # A row value, so SQLite seeks the index instead of scanning up to the cursor.
+            clauses.append("(uploaded_at, key) < (?, ?)")
+            params = (*params, uploaded_at, key)
         sql_where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = (
             self._db.connection()
