@@ -93,6 +93,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (user, login, manager, manager_pipeline, api, api_manager):
         app.register_blueprint(blueprint)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+
+
+def _healthz() -> tuple[dict[str, str], int]:
+    """The process is up and serving (for load balancers and supervisors)."""
+    return {"status": "ok"}, 200
 
 
 def _wants_json() -> bool:

@@ -19,6 +19,7 @@ PROTECTED_BLUEPRINTS = {"manager", "manager_pipeline", "api_manager"}
 # Routes anyone may use. A new route must be added here on purpose, or be protected.
 PUBLIC_ENDPOINTS = {
     "static",
+    "healthz",
     "user.index",
     "user.upload",
     "user.image",

@@ -144,3 +144,9 @@ def test_unknown_image_is_a_404_page(client):
     response = client.get("/images/nope")
     assert response.status_code == 404
     assert "no image with key" in response.get_data(as_text=True)
+
+
+def test_healthz_answers_without_login(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
