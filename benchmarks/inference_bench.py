@@ -36,6 +36,7 @@ from benchmarks.inference_load import (
     request,
     run_phase,
 )
+from benchmarks.output import write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "models" / "baseline"
@@ -233,10 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_exit_status": exit_status,
         "note": "client and server share the machine's CPUs",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
+    return write_result(args.out, result)
 
 
 if __name__ == "__main__":

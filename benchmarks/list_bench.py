@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import signal
 import statistics
@@ -28,6 +27,7 @@ from typing import Any
 import requests
 
 from benchmarks.inference_load import free_port
+from benchmarks.output import write_result
 from catdog.clock import to_iso
 from catdog.settings import Settings
 from catdog.storage.local.database import Database
@@ -181,10 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": sizes,
         "note": "client and server share the machine's CPUs; latency is the client's wall time",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
+    return write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ and the record updated. Once one client at a time, then 8 at once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -29,6 +28,7 @@ import requests
 
 from benchmarks.inference_bench import BASELINE, load_images, prepare_models
 from benchmarks.inference_load import free_port
+from benchmarks.output import write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "upload_bench.json"
@@ -144,10 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "catdog_up_exit_status": exit_status,
         "note": "POST /api/v1/images to its 201 with the prediction; client on the same CPUs",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
+    return write_result(args.out, result)
 
 
 if __name__ == "__main__":
