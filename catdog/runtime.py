@@ -12,8 +12,6 @@ import logging
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -56,15 +54,6 @@ def in_process_services(settings: Settings, storage: Storage) -> list[Service]:
 
     client = InferenceClient(settings.inference_base_url, settings.inference_admin_token)
     return [LocalPipeline(settings, storage), PendingClassifier(storage, client)]
-
-
-def wait_until_ready(check: Callable[[], bool], timeout: float, poll: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(poll)
-    return False
 
 
 def run_system(settings: Settings) -> int:

@@ -19,15 +19,17 @@ def fail_orphaned_run(deps: PipelineDeps, own_run_id: str) -> list[str]:
     if active is None or active.run_id == own_run_id or not _is_orphan(deps, active):
         return []
     deps.compute.stop(active.run_id)
-    deps.storage.runs.transition(
-        active.run_id,
-        RunStatus.FAILED,
-        deps.clock(),
-        allowed_from=ACTIVE_RUN_STATUSES,
-        error=f"orphaned: execution {active.execution_id} is no longer running",
-    )
-    reject_candidate(deps, active.run_id)
+    fail_run(deps, active.run_id, f"orphaned: execution {active.execution_id} is no longer running")
     return [active.run_id]
+
+
+def fail_run(deps: PipelineDeps, run_id: str, error: str) -> TrainingRun:
+    """Mark an active run failed with ``error``; its model, if registered, is rejected."""
+    run = deps.storage.runs.transition(
+        run_id, RunStatus.FAILED, deps.clock(), allowed_from=ACTIVE_RUN_STATUSES, error=error
+    )
+    reject_candidate(deps, run_id)
+    return run
 
 
 def _is_orphan(deps: PipelineDeps, run: TrainingRun) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
 from catdog.champion import roll_back_refused
 from catdog.clock import from_iso, to_iso
-from catdog.domain import ACTIVE_RUN_STATUSES, Mode, ModelStatus, ModelVersion, RunStatus
+from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus
 from catdog.errors import (
     InvalidInput,
     ModelRejected,
@@ -20,7 +20,7 @@ from catdog.errors import (
     TrainingFailed,
     TrainingTimedOut,
 )
-from catdog.pipeline.cleanup import fail_orphaned_run, reject_candidate
+from catdog.pipeline.cleanup import fail_orphaned_run, fail_run, reject_candidate
 from catdog.pipeline.deps import PipelineDeps, run_id_for
 from catdog.pipeline.messages import (
     ArtifactCheckInput,
@@ -269,12 +269,5 @@ def mark_run_failed(deps: PipelineDeps, failure: FailureInput) -> RunFailed:
     except (NotFound, InvalidInput):
         return RunFailed(None, None)
     if run.status.is_active:
-        run = deps.storage.runs.transition(
-            run.run_id,
-            RunStatus.FAILED,
-            deps.clock(),
-            allowed_from=ACTIVE_RUN_STATUSES,
-            error=f"{failure.error}: {failure.cause}",
-        )
-        reject_candidate(deps, run.run_id)
+        run = fail_run(deps, run.run_id, f"{failure.error}: {failure.cause}")
     return RunFailed(run.run_id, run.status.value)
