@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from benchmarks.inference_load import free_port
 from catdog.artifacts import is_complete
 from catdog.clock import from_iso
 from catdog.composition import build_ingest
@@ -79,12 +80,6 @@ class TimedCompute:
 
     def stop(self, run_id: str) -> None:
         self._inner.stop(run_id)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tinted_noise(seed: int, tint: tuple[int, int, int]) -> bytes:

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from tests.e2e.api import CAT_TINT, photo
-from tests.e2e.system import ROOT, CatdogSystem, free_port, wait_until
+from tests.e2e.system import ROOT, CatdogSystem, wait_until
+from tests.network import free_port
 
 StartSystem = Callable[..., CatdogSystem]
 SERVED_PHOTO = photo(500, CAT_TINT)

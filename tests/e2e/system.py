@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,13 @@ from typing import Any
 
 import requests
 
+from tests.network import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CATDOG = Path(sys.executable).parent / "catdog"
 READY_LINE = "catdog is running"
 MANAGER = "erin"
 PASSWORD = "e2e manager password, long enough"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str, poll: float = 0.25) -> Any:

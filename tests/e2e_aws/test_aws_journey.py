@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import AwsResources, Settings
 from catdog.storage.factory import build_storage
 from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
+from tests.network import free_port
 from web.app import create_app
 
 # moto warns about each resource type it skips (listed in tests/deploy/test_deploy_moto.py).
@@ -83,12 +83,6 @@ def manager_token() -> str:
         "exp": now + 3600,
     }
     return jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": "e2e"})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tinted_noise(seed: int, tint: tuple[int, int, int]) -> bytes:

@@ -28,7 +28,8 @@ from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from tests.inference_server.conftest import ADMIN_TOKEN, make_settings, promote
 from tests.inference_server.model_dirs import image_bytes
-from tests.inference_server.server_process import ServerProcess, free_port
+from tests.inference_server.server_process import ServerProcess
+from tests.network import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ from catdog.pipeline.ports import InferenceSignal
 from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from tests.network import free_port
 from tests.pipeline.pipeline_support import (
     BASELINE,
     FakeInferenceServer,
     FakeTrainCompute,
-    free_port,
 )
 
 _prefixes = itertools.count()

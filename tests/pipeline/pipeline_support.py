@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,12 +28,6 @@ from catdog.pipeline.runtime import LocalPipeline
 from catdog.storage.ports import Storage
 
 BASELINE = "baseline"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -7,7 +7,8 @@ import pytest
 from catdog.cli import main
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from tests.pipeline.pipeline_support import free_port, install_champion
+from tests.network import free_port
+from tests.pipeline.pipeline_support import install_champion
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from catdog.pipeline.aws_clients import lambda_client, stepfunctions_client
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from tests.pipeline.pipeline_support import free_port, run, set_mode
+from tests.network import free_port
+from tests.pipeline.pipeline_support import run, set_mode
 from workflows.names import LambdaFunction
 
 

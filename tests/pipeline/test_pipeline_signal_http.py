@@ -16,7 +16,8 @@ from typing import Any
 from catdog.domain import RunStatus
 from catdog.inference_client import InferenceClient
 from catdog.storage.ports import Storage
-from tests.pipeline.pipeline_support import BASELINE, free_port, install_champion
+from tests.network import free_port
+from tests.pipeline.pipeline_support import BASELINE, install_champion
 
 TOKEN = "signal-test-token"
 

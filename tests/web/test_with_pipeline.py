@@ -14,11 +14,11 @@ from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.ports import Storage
+from tests.network import free_port
 from tests.pipeline.pipeline_support import (
     BASELINE,
     FakeInferenceServer,
     FakeTrainCompute,
-    free_port,
     install_champion,
 )
 from tests.web.conftest import MANAGER, PASSWORD
