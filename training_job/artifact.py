@@ -93,18 +93,31 @@ Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def code_version(run: Runner = subprocess.run, repo_root: Path = _REPO_ROOT) -> dict[str, Any]:
-    """catdog's version and, when the code is a git checkout, its commit."""
-    commit: str | None = None
+    """catdog's version and, when the code is a git checkout, its commit and whether
+    tracked files differ from it (``dirty``: the commit alone does not reproduce the run)."""
+    commit = _git(run, repo_root, "rev-parse", "HEAD")
+    if commit is None:
+        return {"catdog": catdog.__version__, "git_commit": None}
+    changes = _git(run, repo_root, "status", "--porcelain", "--untracked-files=no")
+    return {
+        "catdog": catdog.__version__,
+        "git_commit": commit,
+        "dirty": None if changes is None else bool(changes),
+    }
+
+
+def _git(run: Runner, repo_root: Path, *args: str) -> str | None:
+    """The stripped output of a git command, or None when git fails or is missing."""
     try:
         result = run(
-            ["git", "-C", str(repo_root), "rev-parse", "HEAD"],
+            ["git", "-C", str(repo_root), *args],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         )
-        if result.returncode == 0:
-            commit = result.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"catdog": catdog.__version__, "git_commit": commit}
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip()

@@ -9,7 +9,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,11 @@ from catdog.errors import CatdogError, InvalidInput
 from catdog.preprocessing import preprocess_bytes
 from catdog.storage.ports import BlobStore, ImageCatalog
 
-VALIDATION_FRACTION = 0.2
+# Where an image falls in [0, 1) decides its side: [0, EVALUATION_FRACTION) is the
+# frozen evaluation set (the promotion gate), the next VALIDATION_FRACTION is
+# validation (early stopping and other training-time choices), the rest is training.
+EVALUATION_FRACTION = 0.1
+VALIDATION_FRACTION = 0.1
 # Salt for the split hash, so the split is not correlated with anything else keyed by sha256.
 SPLIT_SALT = b"catdog-split-v1:"
 _HASH_SPACE = 2**64
@@ -35,10 +41,53 @@ class Example:
     labeled_at: datetime | None = None
 
 
+class Side(StrEnum):
+    TRAIN = "train"
+    VALIDATION = "validation"
+    EVALUATION = "evaluation"
+
+
+@dataclass(frozen=True)
+class SplitFractions:
+    """The share of images on the evaluation and validation sides (training gets the rest)."""
+
+    evaluation: float = EVALUATION_FRACTION
+    validation: float = VALIDATION_FRACTION
+
+    def __post_init__(self) -> None:
+        if self.evaluation < 0 or self.validation < 0 or self.evaluation + self.validation >= 1:
+            raise ValueError("split fractions must be >= 0 and leave room for training")
+
+    def side(self, sha256: str) -> Side:
+        position = split_position(sha256)
+        if position < self.evaluation:
+            return Side.EVALUATION
+        if position < self.evaluation + self.validation:
+            return Side.VALIDATION
+        return Side.TRAIN
+
+    @classmethod
+    def from_dict(cls, recorded: dict[str, Any]) -> SplitFractions:
+        """The fractions a run recorded (runs before the three-way split had no evaluation)."""
+        return cls(
+            float(recorded.get("evaluation_fraction", 0.0)),
+            float(recorded["validation_fraction"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": "sha256-hash",
+            "salt": SPLIT_SALT.decode(),
+            "evaluation_fraction": self.evaluation,
+            "validation_fraction": self.validation,
+        }
+
+
 @dataclass(frozen=True)
 class Split:
     train: list[Example]
     validation: list[Example]
+    evaluation: list[Example]
 
 
 @dataclass(frozen=True)
@@ -120,35 +169,41 @@ def split_position(sha256: str) -> float:
     return int.from_bytes(digest[:8], "big") / _HASH_SPACE
 
 
-def is_validation(sha256: str, fraction: float = VALIDATION_FRACTION) -> bool:
-    return split_position(sha256) < fraction
-
-
-def split_examples(examples: Sequence[Example], fraction: float = VALIDATION_FRACTION) -> Split:
-    """Deterministic split by a hash of each image's sha256.
+def split_examples(
+    examples: Sequence[Example], fractions: SplitFractions | None = None
+) -> Split:
+    """Deterministic three-way split by a hash of each image's sha256.
 
     An image's side never depends on the other images or on their order, so the
-    champion and a challenger see the same validation images. Each class is
-    split by the same rule, so each gets about ``fraction`` of its images in
-    validation; a class with images on only one side gets its most
-    validation-like image moved across, so both sides see both classes.
+    champion and a challenger are scored on the same evaluation images, and an
+    image never changes side as the catalog grows. The evaluation side is exactly
+    the images the hash puts there. Training and validation may trade one image per
+    class on tiny sets, so that training sees every class it can and validation
+    sees both classes where a class has two images to spare; that never touches
+    the evaluation side.
     """
+    fractions = fractions or SplitFractions()
     ordered = sorted(examples, key=_order)
-    train = [e for e in ordered if not is_validation(e.sha256, fraction)]
-    validation = [e for e in ordered if is_validation(e.sha256, fraction)]
+    sides: dict[Side, list[Example]] = {side: [] for side in Side}
+    for example in ordered:
+        sides[fractions.side(example.sha256)].append(example)
+    train, validation = sides[Side.TRAIN], sides[Side.VALIDATION]
     for label in range(len(LABELS)):
-        in_class = [e for e in ordered if e.label == label]
-        if len(in_class) < 2 or fraction <= 0:
-            continue
-        if not any(e.label == label for e in validation):
-            first = min(in_class, key=lambda e: split_position(e.sha256))
-            train.remove(first)
-            validation.append(first)
-        elif not any(e.label == label for e in train):
-            last = max(in_class, key=lambda e: split_position(e.sha256))
-            validation.remove(last)
-            train.append(last)
-    return Split(sorted(train, key=_order), sorted(validation, key=_order))
+        in_train = [e for e in train if e.label == label]
+        in_validation = [e for e in validation if e.label == label]
+        if in_validation and not in_train:
+            moved = max(in_validation, key=lambda e: split_position(e.sha256))
+            validation.remove(moved)
+            train.append(moved)
+        elif len(in_train) >= 2 and not in_validation and fractions.validation > 0:
+            moved = min(in_train, key=lambda e: split_position(e.sha256))
+            train.remove(moved)
+            validation.append(moved)
+    return Split(
+        sorted(train, key=_order),
+        sorted(validation, key=_order),
+        sorted(sides[Side.EVALUATION], key=_order),
+    )
 
 
 def _order(example: Example) -> tuple[int, str]:

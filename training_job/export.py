@@ -19,7 +19,13 @@ from typing import Any
 from catdog.artifacts import METRICS_FILE
 from catdog.errors import CatdogError, InvalidInput
 from training_job.artifact import DirectoryArtifactSink
-from training_job.data import class_counts, decode_examples, folder_examples, split_examples
+from training_job.data import (
+    SplitFractions,
+    class_counts,
+    decode_examples,
+    folder_examples,
+    split_examples,
+)
 from training_job.evaluate import load_model
 from training_job.job import package_model
 from training_job.model import model_input_size, trainable_core
@@ -57,7 +63,8 @@ def export_model_dir(
     started = time.monotonic()
     original = json.loads((model_dir / METRICS_FILE).read_text())
     model = trainable_core(load_model(model_dir))
-    split = split_examples(folder_examples(data_dir), original["split"]["validation_fraction"])
+    fractions = SplitFractions.from_dict(original["split"])
+    split = split_examples(folder_examples(data_dir), fractions)
     validation = decode_examples(split.validation, model_input_size(model))
     if class_counts(validation.labels) != original["counts"]["validation"]:
         raise InvalidInput(f"{data_dir} is not the data {model_dir} was trained on")

@@ -18,7 +18,6 @@ from catdog.domain import LABELS
 from catdog.errors import InvalidInput
 from training_job.artifact import ArtifactSink, canary_name, code_version, select_canaries
 from training_job.data import (
-    SPLIT_SALT,
     DecodedSet,
     Example,
     class_counts,
@@ -66,6 +65,7 @@ def run_training(
     weights (its architecture and input size win over ``config``) at a lower rate.
     """
     started = timer()
+    trained_by = code_version()  # the code that trains, even if the tree changes meanwhile
     warm = champion is not None and warm_start
     if warm:
         assert champion is not None
@@ -73,7 +73,7 @@ def run_training(
             arch=model_arch(champion.model), input_size=model_input_size(champion.model)
         )
     seed_everything(config.seed)
-    split = split_examples(examples, config.validation_fraction)
+    split = split_examples(examples, config.split_fractions())
     train = decode_examples(split.train, config.input_size, progress=progress)
     validation = decode_examples(split.validation, config.input_size, progress=progress)
     _check_trainable(train)
@@ -111,13 +111,11 @@ def run_training(
         "counts": {
             "train": class_counts(train.labels),
             "validation": class_counts(validation.labels),
+            "evaluation": class_counts(np.array([e.label for e in split.evaluation])),
         },
         "skipped": train.skipped + validation.skipped,
-        "split": {
-            "method": "sha256-hash",
-            "salt": SPLIT_SALT.decode(),
-            "validation_fraction": config.validation_fraction,
-        },
+        "split": config.split_fractions().to_dict(),
+        "code_version": trained_by,
         "training_wall_time_s": result.wall_time_s,
         "images_per_second": result.images_per_second,
         "config": config.to_dict(),
@@ -176,7 +174,7 @@ def package_model(
         metrics.update(
             flip_averaged=flip_average,
             eval_images_per_second=evaluation.images_per_second,
-            code_version=code_version(),
+            code_version=metrics.get("code_version") or code_version(),
             created_at=to_iso(clock()),
             model_bytes=model_file.stat().st_size,
             canary=canary_metrics,

@@ -15,7 +15,12 @@ import keras
 from catdog.clock import Clock, utc_now
 from catdog.domain import RunProgress
 from catdog.settings import Settings
-from training_job.data import DecodedSet
+from training_job.data import (
+    EVALUATION_FRACTION,
+    VALIDATION_FRACTION,
+    DecodedSet,
+    SplitFractions,
+)
 from training_job.pipeline import Augmentation, evaluation_dataset, training_dataset
 from training_job.schedule import ScheduleCallback
 
@@ -42,7 +47,9 @@ class TrainingConfig:
     patience: int = 12
     # Wall-clock limit for fitting: the schedule anneals by time and stops in time.
     time_budget_s: float | None = None
-    validation_fraction: float = 0.2
+    # Shares of the sha256 split (training gets the rest); see training_job.data.
+    evaluation_fraction: float = EVALUATION_FRACTION
+    validation_fraction: float = VALIDATION_FRACTION
     augment: bool = True
     # Serve P(dog) averaged over the photo and its mirror image (test-time augmentation).
     flip_average: bool = True
@@ -57,6 +64,9 @@ class TrainingConfig:
             seed=settings.training_seed,
         )
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
+
+    def split_fractions(self) -> SplitFractions:
+        return SplitFractions(self.evaluation_fraction, self.validation_fraction)
 
     def with_changes(self, **changes: Any) -> TrainingConfig:
         return replace(self, **changes)

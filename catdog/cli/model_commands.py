@@ -13,7 +13,7 @@ from catdog.settings import Settings
 
 # Same names as training_job.model.ARCHITECTURES, repeated so that building the
 # parser does not import TensorFlow.
-ARCHITECTURES = ("small_cnn", "mobilenet_v2")
+ARCHITECTURES = ("small_cnn", "medium_cnn", "mobilenet_v2")
 
 
 def register(subparsers: Any) -> None:

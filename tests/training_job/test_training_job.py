@@ -71,8 +71,9 @@ def test_metrics_describe_the_run(trained: Trained) -> None:
     assert set(metrics["per_class"]) == {"cat", "dog"}
     assert {"precision", "recall", "f1", "support"} <= set(metrics["per_class"]["cat"])
     counts = metrics["counts"]
-    assert counts["train"]["cat"] + counts["validation"]["cat"] == 16
-    assert counts["train"]["dog"] + counts["validation"]["dog"] == 16
+    for label in ("cat", "dog"):
+        sides = ("train", "validation", "evaluation")
+        assert sum(counts[side][label] for side in sides) == 16
     n_validation = counts["validation"]["cat"] + counts["validation"]["dog"]
     assert metrics["n"] == n_validation
     assert sum(map(sum, metrics["confusion_matrix"])) == n_validation

@@ -15,7 +15,8 @@ from training_job.data import (
     data_cutoff,
     example_from_bytes,
     folder_examples,
-    is_validation,
+    Side,
+    SplitFractions,
     merge_examples,
     split_examples,
 )
@@ -39,33 +40,59 @@ def test_split_is_the_same_on_every_run_and_in_any_order() -> None:
     shuffled = list(examples)
     random.Random(4).shuffle(shuffled)
     second = split_examples(shuffled)
-    assert shas(first.validation) == shas(second.validation)
-    assert shas(first.train) == shas(second.train)
+    for side in ("train", "validation", "evaluation"):
+        assert shas(getattr(first, side)) == shas(getattr(second, side))
     assert set(shas(first.train)).isdisjoint(shas(first.validation))
-    assert len(first.train) + len(first.validation) == 300
+    assert set(shas(first.train)).isdisjoint(shas(first.evaluation))
+    assert set(shas(first.validation)).isdisjoint(shas(first.evaluation))
+    assert len(first.train) + len(first.validation) + len(first.evaluation) == 300
 
 
-def test_split_is_stratified_about_the_fraction_per_class() -> None:
-    split = split_examples(synthetic_examples(500), fraction=0.2)
+def test_split_is_stratified_about_the_fractions_per_class() -> None:
+    split = split_examples(synthetic_examples(1000), SplitFractions(evaluation=0.1, validation=0.2))
     for label in (0, 1):
+        in_evaluation = sum(1 for e in split.evaluation if e.label == label)
         in_validation = sum(1 for e in split.validation if e.label == label)
-        assert 0.15 <= in_validation / 500 <= 0.25, in_validation
+        assert 0.07 <= in_evaluation / 1000 <= 0.13, in_evaluation
+        assert 0.16 <= in_validation / 1000 <= 0.24, in_validation
 
 
 def test_an_images_side_does_not_change_when_images_are_added() -> None:
     small = split_examples(synthetic_examples(40))
     large = split_examples(synthetic_examples(400))
-    large_validation = set(shas(large.validation))
-    assert set(shas(small.validation)) <= large_validation
-    assert large_validation.isdisjoint(shas(small.train))
-    for example in small.validation:
-        assert is_validation(example.sha256)
+    assert set(shas(small.evaluation)) <= set(shas(large.evaluation))
+    assert set(shas(large.evaluation)).isdisjoint(shas(small.train) + shas(small.validation))
+    assert set(shas(small.validation)) <= set(shas(large.validation))
+    assert set(shas(large.validation)).isdisjoint(shas(small.train))
+    fractions = SplitFractions()
+    for example in small.evaluation:
+        assert fractions.side(example.sha256) is Side.EVALUATION
+    for example in large.train:
+        assert fractions.side(example.sha256) is Side.TRAIN
 
 
-def test_tiny_sets_still_put_both_classes_on_both_sides() -> None:
-    split = split_examples(synthetic_examples(3))
+def test_the_evaluation_side_is_exactly_what_the_hash_says_even_on_tiny_sets() -> None:
+    examples = synthetic_examples(3)
+    fractions = SplitFractions(evaluation=0.4, validation=0.2)
+    split = split_examples(examples, fractions)
+    expected = [e for e in examples if fractions.side(e.sha256) is Side.EVALUATION]
+    assert sorted(shas(split.evaluation)) == sorted(shas(expected))
+    assert len(split.evaluation) > 0
+
+
+def test_tiny_sets_still_train_on_both_classes_and_validate_where_they_can() -> None:
+    split = split_examples(synthetic_examples(3), SplitFractions(evaluation=0.0, validation=0.1))
     assert {e.label for e in split.validation} == {0, 1}
     assert {e.label for e in split.train} == {0, 1}
+    one_each = split_examples(synthetic_examples(1), SplitFractions(evaluation=0.0, validation=0.9))
+    assert {e.label for e in one_each.train} == {0, 1}
+
+
+def test_fractions_must_leave_room_for_training() -> None:
+    with pytest.raises(ValueError):
+        SplitFractions(evaluation=0.5, validation=0.5)
+    with pytest.raises(ValueError):
+        SplitFractions(evaluation=-0.1)
 
 
 def test_folder_examples_read_both_classes_and_skip_hidden_files(tmp_path: Path) -> None:
