@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
+from catdog.decode_budget import DecodeBudget
 from catdog.images import ImageIngest, IngestLimits
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
@@ -23,8 +24,19 @@ def ingest_limits(settings: Settings) -> IngestLimits:
     )
 
 
-def build_ingest(settings: Settings, storage: Storage | None = None) -> ImageIngest:
-    return ImageIngest(storage or build_storage(settings), ingest_limits(settings))
+def decode_budget(settings: Settings) -> DecodeBudget:
+    """One per process: the per-image decode limit and the pool all decodes share."""
+    return DecodeBudget(settings.max_decode_bytes, settings.decode_pool_bytes)
+
+
+def build_ingest(
+    settings: Settings, storage: Storage | None = None, budget: DecodeBudget | None = None
+) -> ImageIngest:
+    return ImageIngest(
+        storage or build_storage(settings),
+        ingest_limits(settings),
+        budget=budget or decode_budget(settings),
+    )
 
 
 def with_local_secrets(settings: Settings) -> Settings:

@@ -125,6 +125,13 @@ class TrainingTimedOut(TrainingFailed):
     code = "training_timed_out"
 
 
+class EvidenceMismatch(InvalidInput):
+    """A run's gate evidence is inconsistent: champion and challenger were scored on
+    different evaluation manifests, or the counts do not add up."""
+
+    code = "evidence_mismatch"
+
+
 class ServedVersionMismatch(ServiceUnavailable):
     """After a reload the inference server still serves another version than the champion."""
 
@@ -147,10 +154,38 @@ class InvalidToken(Unauthorized):
     code = "invalid_token"
 
 
-class TooManyAttempts(CatdogError):
+class TooManyRequests(CatdogError):
+    """The caller must slow down; ``retry_after_s`` says when to try again (429)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1.0, retry_after_s)
+
+
+class TooManyAttempts(TooManyRequests):
     """Too many failed logins for this user and address; try again later."""
 
     code = "too_many_attempts"
+
+
+class RateLimited(TooManyRequests):
+    """An address used up its token bucket for uploads, URL imports or predictions."""
+
+    code = "rate_limited"
+
+
+class QuotaExceeded(TooManyRequests):
+    """An address stored its daily allowance of bytes."""
+
+    code = "quota_exceeded"
+
+
+class DecoderBusy(TooManyRequests):
+    """The process's pool of decode memory stayed full; the image was not decoded."""
+
+    code = "decoder_busy"
 
 
 class UrlRefused(InvalidInput):

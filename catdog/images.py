@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from catdog.clock import Clock, utc_now
+from catdog.decode_budget import DecodeBudget, unlimited_budget
 from catdog.domain import (
     ImageRecord,
     Label,
@@ -19,7 +20,7 @@ from catdog.domain import (
     thumbnail_blob_name,
 )
 from catdog.errors import ImageTooLarge, KeyConflict, NotFound
-from catdog.imaging import open_image, thumbnail_jpeg
+from catdog.imaging import decode_rgb, thumbnail_jpeg
 from catdog.keys import validate_key
 from catdog.storage.ports import Storage
 
@@ -34,16 +35,26 @@ class IngestLimits:
 class ImageIngest:
     """The one way images enter the catalog (web uploads, URL imports, folder imports)."""
 
-    def __init__(self, storage: Storage, limits: IngestLimits, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        limits: IngestLimits,
+        clock: Clock = utc_now,
+        budget: DecodeBudget | None = None,
+    ) -> None:
         self._storage = storage
         self._limits = limits
         self._clock = clock
+        self._budget = budget or unlimited_budget()
 
     def ingest(
         self, key: str, data: bytes, label: Label | None = None, labeled_by: str | None = None
     ) -> ImageRecord:
         """Store ``data`` under ``key``. Raises InvalidKey, InvalidImage, ImageTooLarge,
-        KeyConflict; on any error nothing already stored changes."""
+        KeyConflict, DecoderBusy; on any error nothing already stored changes.
+
+        The image is decoded once, only as large as its thumbnail needs; the record
+        keeps the displayed (EXIF-rotated) width and height."""
         key = validate_key(key)
         if label is not None:
             label = parse_label(label)
@@ -53,10 +64,12 @@ class ImageIngest:
             )
         if self._exists(key):
             raise KeyConflict(f"an image with key {key!r} already exists")
-        image, info = open_image(data, self._limits.max_pixels)
+        size = self._limits.thumbnail_size
+        rgb, info = decode_rgb(data, self._limits.max_pixels, self._budget, size, "contain")
+        thumbnail = thumbnail_jpeg(rgb, size)
+        del rgb
         sha256 = hashlib.sha256(data).hexdigest()
         blobs = self._storage.blobs
-        thumbnail = thumbnail_jpeg(image, self._limits.thumbnail_size)
         blobs.put("images", original_blob_name(sha256), data, info.content_type)
         blobs.put("images", thumbnail_blob_name(sha256), thumbnail, "image/jpeg")
         record = ImageRecord(

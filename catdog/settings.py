@@ -48,6 +48,18 @@ class Settings:
     max_image_pixels: int = 40_000_000
     thumbnail_size: int = 256
     url_import_timeout_s: float = 10.0
+    # decode budget: memory one image may need decoded, and all decodes of one process
+    max_decode_bytes: int = 96 * 1024 * 1024
+    decode_pool_bytes: int = 192 * 1024 * 1024
+    # anonymous traffic, per client address: token buckets and a daily byte quota
+    rate_limit_burst: int = 30
+    rate_limit_per_minute: float = 60.0
+    daily_bytes_per_address: int = 1024 * 1024 * 1024
+    # logins: failures allowed per (user, address) and per user, in a 5-minute window
+    login_failures_per_address: int = 5
+    login_failures_per_account: int = 20
+    # orphaned blobs (no catalog record) older than this are swept
+    orphan_grace_seconds: float = 24 * 3600.0
     # inference server
     inference_host: str = "127.0.0.1"
     inference_port: int = 8501
@@ -126,13 +138,29 @@ class Settings:
                 raise ConfigurationError(f"CATDOG_{name.upper()} must be a port number, not {port}")
         if not 0.5 <= self.unsure_threshold <= 1.0:
             raise ConfigurationError("CATDOG_UNSURE_THRESHOLD must be between 0.5 and 1.0")
-        for name in ("max_upload_bytes", "max_image_pixels", "batch_max_size", "inference_threads"):
+        for name in (
+            "max_upload_bytes",
+            "max_image_pixels",
+            "batch_max_size",
+            "inference_threads",
+            "max_decode_bytes",
+            "rate_limit_burst",
+            "daily_bytes_per_address",
+            "login_failures_per_address",
+            "login_failures_per_account",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"CATDOG_{name.upper()} must be at least 1")
 
 
 def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+        if self.decode_pool_bytes < self.max_decode_bytes:
+            raise ConfigurationError(
+                "CATDOG_DECODE_POOL_BYTES must be at least CATDOG_MAX_DECODE_BYTES"
+            )
+        if self.rate_limit_per_minute <= 0:
+            raise ConfigurationError("CATDOG_RATE_LIMIT_PER_MINUTE must be above 0")
     for spec in fields(cls):
         if spec.name in skip:
             continue

@@ -167,7 +167,8 @@ class UrlImporter:
         deadline: float,
     ) -> bytes:
         declared = response.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self._max_bytes:
+        declared_ok = declared is not None and declared.isascii() and declared.isdigit()
+        if declared_ok and int(str(declared)) > self._max_bytes:
             raise ImageTooLarge(
                 f"the URL sends {int(declared):,} bytes; the limit is {self._max_bytes:,} bytes"
             )

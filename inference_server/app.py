@@ -6,6 +6,7 @@ import hmac
 import io
 import json
 import logging
+import math
 from typing import IO, Any
 
 from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
@@ -21,6 +22,7 @@ from catdog.errors import (
     ModelRejected,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -40,6 +42,7 @@ ERROR_STATUS: tuple[tuple[type[CatdogError], int], ...] = (
     (CanaryMismatch, 409),
     (ModelRejected, 422),
     (Conflict, 409),
+    (TooManyRequests, 429),
     (ServiceUnavailable, 503),
 )
 # Room for the multipart boundaries and part headers around the file itself.
@@ -208,7 +211,10 @@ def _domain_error(error: CatdogError) -> tuple[Response, int]:
     status = error_status(error)
     if status >= 500 and not isinstance(error, ServiceUnavailable):
         log.error("event=request_failed path=%s code=%s", request.path, error.code)
-    return _error_body(error.code, str(error), status)
+    response, status = _error_body(error.code, str(error), status)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(math.ceil(error.retry_after_s))
+    return response, status
 
 
 def _http_error(error: HTTPException) -> tuple[Response, int]:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 
 from catdog.artifacts import MODEL_FILE
+from catdog.composition import decode_budget
 from catdog.errors import CatdogError
 from catdog.gunicorn_app import EmbeddedGunicorn, gthread_options
 from catdog.preprocessing import preprocess_bytes
@@ -41,9 +42,10 @@ def build_service(settings: Settings, source: ModelSource) -> InferenceService:
     """The data plane wired from the settings (not started)."""
     max_pixels = settings.max_image_pixels
     holder = ModelHolder(warmup_batch_sizes=(1,), max_image_pixels=max_pixels)
+    budget = decode_budget(settings)
 
     def preprocess(data: bytes, input_size: int) -> Any:
-        return preprocess_bytes(data, input_size, max_pixels)
+        return preprocess_bytes(data, input_size, max_pixels, budget)
 
     batcher = MicroBatcher(
         holder, preprocess, settings.batch_max_size, settings.batch_max_wait_ms / 1000.0

@@ -19,7 +19,7 @@ from catdog.storage.ports import Storage
 from catdog.url_import import UrlImporter
 from web import filters
 from web.deps import EXTENSION, build_deps
-from web.http_errors import HTTP_CODES, json_error, status_for
+from web.http_errors import HTTP_CODES, error_headers, json_error, status_for
 from web.ports import Inference, Orchestrator
 from web.security import SessionCookies, add_security_headers, csrf_token
 from web.static_files import register_static
@@ -111,11 +111,16 @@ def _register_error_handlers(app: Flask) -> None:
         status = status_for(error)
         if status == 500:
             log.exception("unexpected domain error", exc_info=error)
-        if _wants_json():
-            return json_error(error.code, str(error), status)
-        if isinstance(error, Unauthorized) and request.blueprint in ("manager", "manager_pipeline"):
+        manager_page = request.blueprint in ("manager", "manager_pipeline") and not _wants_json()
+        if isinstance(error, Unauthorized) and manager_page:
             return redirect(url_for("login.form", next=request.full_path.rstrip("?")))
-        return _error_page(status, str(error))
+        response = (
+            json_error(error.code, str(error), status)
+            if _wants_json()
+            else _error_page(status, str(error))
+        )
+        response.headers.update(error_headers(error))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

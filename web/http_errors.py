@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Response, jsonify
@@ -16,7 +17,7 @@ from catdog.errors import (
     InvalidSettings,
     NotFound,
     ServiceUnavailable,
-    TooManyAttempts,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     UrlFetchFailed,
@@ -34,7 +35,7 @@ _STATUSES: tuple[tuple[type[CatdogError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
-    (TooManyAttempts, 429),
+    (TooManyRequests, 429),
     (ServiceUnavailable, 503),
 )
 
@@ -68,3 +69,10 @@ def json_error(code: str, message: str, status: int) -> Response:
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="catdog"'
     return response
+
+
+def error_headers(error: CatdogError) -> dict[str, str]:
+    """Headers an error adds to any response (JSON or page): Retry-After on 429s."""
+    if isinstance(error, TooManyRequests):
+        return {"Retry-After": str(math.ceil(error.retry_after_s))}
+    return {}

@@ -57,7 +57,8 @@ class ImageFilter:
 def parse_limit(raw: str | None, default: int = 24) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isascii: str.isdigit is also true for "²" or "٣", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from catdog.errors import CatdogError, InvalidToken
 from web.auth import client_address, end_session, password_login, start_session
 from web.deps import deps
-from web.http_errors import status_for
+from web.http_errors import error_headers, status_for
 from web.security import verify_csrf
 
 login = Blueprint("login", __name__, url_prefix="/manager")
@@ -48,7 +48,9 @@ def submit() -> Any:
         password_login(username, request.form.get("password", ""), client_address())
     except CatdogError as error:
         page = render_template("manager/login.html", next=target, error=str(error), user=username)
-        return Response(page, status=status_for(error), mimetype="text/html")
+        return Response(
+            page, status=status_for(error), mimetype="text/html", headers=error_headers(error)
+        )
     start_session(username)
     return redirect(safe_next(target), code=303)
 
@@ -60,7 +62,7 @@ def callback() -> Any:
     state = request.args.get("state", "")
     if cognito is None or not isinstance(pending, dict):
         raise InvalidToken("no login is in progress; start again")
-    if not hmac.compare_digest(str(pending.get("state")), state):
+    if not hmac.compare_digest(str(pending.get("state")).encode(), state.encode()):
         raise InvalidToken("the login answer does not match the login that was started")
     identity = cognito.hosted_ui.finish(
         request.args.get("code", ""), url_for("login.callback", _external=True), pending["verifier"]

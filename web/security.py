@@ -38,7 +38,10 @@ def verify_csrf() -> None:
         return
     expected = session.get("csrf")
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
+    # compare_digest refuses non-ASCII str, so compare the UTF-8 bytes.
+    if not isinstance(expected, str) or not hmac.compare_digest(
+        expected.encode(), sent.encode("utf-8", "replace")
+    ):
         raise CsrfFailed("the form has expired or did not come from this site; reload the page")
 
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from catdog.domain import LABELS, parse_label
 from catdog.errors import CatdogError, InvalidInput, NotFound
 from web.deps import deps
-from web.http_errors import status_for
+from web.http_errors import error_headers, status_for
 from web.listing import ImageFilter, list_images, parse_limit
 from web.media import blob_response
 from web.security import verify_csrf
@@ -38,7 +38,9 @@ def upload() -> Any:
     except CatdogError as error:
         form = {"key": key, "url": url}
         page = render_template("user/upload.html", form=form, error=str(error))
-        return Response(page, status=status_for(error), mimetype="text/html")
+        return Response(
+            page, status=status_for(error), mimetype="text/html", headers=error_headers(error)
+        )
     return redirect(url_for("user.image", key=view.key), code=303)
 
 

@@ -5,8 +5,9 @@ import io
 import pytest
 from PIL import Image
 
+from catdog.decode_budget import unlimited_budget
 from catdog.errors import ImageTooLarge, InvalidImage
-from catdog.imaging import open_image, thumbnail_jpeg, to_rgb
+from catdog.imaging import decode_rgb, inspect_image, thumbnail_jpeg
 from tests.factories import image_bytes
 
 
@@ -21,7 +22,7 @@ from tests.factories import image_bytes
     ],
 )
 def test_accepted_formats_report_their_content_type(fmt: str, content_type: str) -> None:
-    _, info = open_image(image_bytes(fmt, size=(30, 20)), max_pixels=10_000)
+    _, info = inspect_image(image_bytes(fmt, size=(30, 20)), max_pixels=10_000)
     assert (info.format, info.content_type, info.width, info.height) == (fmt, content_type, 30, 20)
 
 
@@ -37,22 +38,25 @@ def test_accepted_formats_report_their_content_type(fmt: str, content_type: str)
 )
 def test_bad_bytes_are_invalid_images(data: bytes, message: str) -> None:
     with pytest.raises(InvalidImage, match=message):
-        open_image(data, max_pixels=1_000_000)
+        decode_rgb(data, 1_000_000, unlimited_budget(), 32, "cover")
 
 
 def test_pixel_limit_is_checked_before_decoding() -> None:
     data = image_bytes("PNG", size=(1000, 1000), color=(0, 0, 0))
     with pytest.raises(ImageTooLarge, match="1000x1000"):
-        open_image(data, max_pixels=999_999)
+        inspect_image(data, max_pixels=999_999)
 
 
 def test_alpha_is_composited_onto_white() -> None:
-    image, _ = open_image(image_bytes("PNG", color=(0, 0, 0, 0), mode="RGBA"), 10_000)
-    assert to_rgb(image).getpixel((0, 0)) == (255, 255, 255)
+    data = image_bytes("PNG", color=(0, 0, 0, 0), mode="RGBA")
+    rgb, _ = decode_rgb(data, 10_000, unlimited_budget(), 8, "cover")
+    assert rgb.getpixel((0, 0)) == (255, 255, 255)
 
 
 def test_thumbnail_keeps_aspect_ratio_and_is_jpeg() -> None:
-    image, _ = open_image(image_bytes("PNG", size=(400, 100)), 1_000_000)
-    thumb = Image.open(io.BytesIO(thumbnail_jpeg(image, 128)))
+    rgb, _ = decode_rgb(
+        image_bytes("PNG", size=(400, 100)), 1_000_000, unlimited_budget(), 128, "contain"
+    )
+    thumb = Image.open(io.BytesIO(thumbnail_jpeg(rgb, 128)))
     assert thumb.format == "JPEG"
     assert thumb.size == (128, 32)
