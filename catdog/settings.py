@@ -75,6 +75,8 @@ class Settings:
     schedule_seconds: float = 180.0
     wait_seconds: int = 30
     training_timeout_seconds: int = 6 * 3600
+    # Skipped checks stay in the execution archive in full this long, then as hourly counts.
+    skipped_retention_days: float = 7.0
     # training
     default_arch: str = "small_cnn"
     default_epochs: int = 30

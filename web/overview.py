@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catdog.domain import CatalogCounts, ManagerSettings, ModelVersion, TrainingRun
+from catdog.new_labels import NewLabels, new_labels
 from catdog.storage.ports import Storage
 
 
@@ -12,24 +13,27 @@ from catdog.storage.ports import Storage
 class Overview:
     settings: ManagerSettings
     champion: ModelVersion | None
-    labels_since_champion: int
+    new_labels: NewLabels
     counts: CatalogCounts
     active_run: TrainingRun | None
     recent_runs: list[TrainingRun]
 
     @property
+    def labels_since_champion(self) -> int:
+        """New labels by the pipeline's own rule (``catdog.new_labels``)."""
+        return self.new_labels.count
+
+    @property
     def labels_needed(self) -> int:
         """Labels still missing before an automatic run may start."""
-        return max(0, self.settings.label_threshold - self.labels_since_champion)
+        return self.new_labels.needed
 
 
 def overview(storage: Storage, recent: int = 5) -> Overview:
-    champion = storage.registry.champion()
-    since = None if champion is None else champion.data_cutoff
     return Overview(
         settings=storage.settings.get(),
-        champion=champion,
-        labels_since_champion=storage.catalog.count_labeled_since(since),
+        champion=storage.registry.champion(),
+        new_labels=new_labels(storage.catalog, storage.registry, storage.settings),
         counts=storage.catalog.counts(),
         active_run=storage.runs.active(),
         recent_runs=storage.runs.list(limit=recent).items,

@@ -116,12 +116,45 @@ def build_definition() -> Graph:
         )
         return step
 
-    skipped = Succeed(StepName.SKIPPED.value, comment="nothing to do: outcome says why")
-    finished = Succeed(StepName.FINISHED.value, comment="outcome is promoted or rejected")
+    skipped_by_mode = Succeed(StepName.SKIPPED_BY_MODE.value, comment="mode is manual")
+    skipped_by_threshold = Succeed(
+        StepName.SKIPPED_BY_THRESHOLD.value, comment="too few new labels"
+    )
+    skipped_run_active = Succeed(
+        StepName.SKIPPED_RUN_ACTIVE.value, comment="another run holds the lock"
+    )
+    promoted = Succeed(StepName.PROMOTED.value, comment="the new champion is served")
+    promoted_not_served = Succeed(
+        StepName.PROMOTED_NOT_SERVED.value,
+        comment="champion changed; the server did not load it (reconciliation retries)",
+    )
+    rejected = Succeed(StepName.REJECTED.value, comment="the gate kept the champion")
+
+    # One terminal state per outcome, so the console shows how each execution ended.
+    which = Choice(StepName.WHICH_OUTCOME.value)
+    which.add_choice(ChoiceRule.StringEquals(variable="$.outcome", value="rejected"), rejected)
+    which.add_choice(
+        ChoiceRule.StringEquals(variable="$.outcome", value="promoted_not_served"),
+        promoted_not_served,
+    )
+    which.add_choice(
+        ChoiceRule.And(
+            [
+                ChoiceRule.IsPresent(variable="$.rolled_back_from", value=True),
+                ChoiceRule.IsNull(variable="$.rolled_back_from", value=False),
+            ]
+        ),
+        promoted_not_served,
+    )
+    which.default_choice(promoted)
 
     stop = on_error(_task(StepName.STOP_TRAIN_INSTANCE, LambdaFunction.STOP_TRAIN_INSTANCE))
-    stop.next(finished)
+    stop.next(which)
 
+    serving_failed = Pass(
+        StepName.SERVING_FAILED.value, result="promoted_not_served", result_path="$.outcome"
+    )
+    serving_failed.next(stop)
     signal = _task(
         StepName.SIGNAL_INFERENCE_SERVER,
         LambdaFunction.SIGNAL_INFERENCE_SERVER,
@@ -132,7 +165,7 @@ def build_definition() -> Graph:
     # Once promoted, the run is done: a server that stays down picks the champion up
     # by reconciliation, so a failed signal is recorded, not treated as a failed run.
     signal.add_catch(
-        Catch(error_equals=["States.ALL"], next_step=stop, result_path="$.signal_error")
+        Catch(error_equals=["States.ALL"], next_step=serving_failed, result_path="$.signal_error")
     )
     signal.next(stop)
 
@@ -157,7 +190,7 @@ def build_definition() -> Graph:
     start.next(wait)
 
     lock_held = Pass(StepName.LOCK_HELD.value, result="skipped", result_path="$.outcome")
-    lock_held.next(skipped)
+    lock_held.next(skipped_run_active)
     create_run = _task(StepName.CREATE_TRAINING_RUN, LambdaFunction.CREATE_TRAINING_RUN)
     create_run.add_catch(
         Catch(error_equals=["RunAlreadyActive"], next_step=lock_held, result_path="$.lock")
@@ -166,7 +199,7 @@ def build_definition() -> Graph:
 
     enough = Choice(StepName.ENOUGH_NEW_LABELS.value)
     enough.add_choice(_is_true("$.proceed"), create_run)
-    enough.default_choice(skipped)
+    enough.default_choice(skipped_by_threshold)
     threshold = on_error(
         _task(StepName.CHECK_LABEL_THRESHOLD, LambdaFunction.CHECK_LABEL_THRESHOLD)
     )
@@ -174,7 +207,7 @@ def build_definition() -> Graph:
 
     mode_ok = Choice(StepName.MODE_ALLOWS_TRAINING.value)
     mode_ok.add_choice(_is_true("$.proceed"), threshold)
-    mode_ok.default_choice(skipped)
+    mode_ok.default_choice(skipped_by_mode)
     check_mode = on_error(_task(StepName.CHECK_MANAGER_MODE, LambdaFunction.CHECK_MANAGER_MODE))
     check_mode.next(mode_ok)
 

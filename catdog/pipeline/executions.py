@@ -34,7 +34,8 @@ def _moment(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else from_iso(str(value))
 
 
-def _json_or_none(text: str | None) -> Any:
+def json_or_none(text: str | None) -> Any:
+    """A JSON document as Step Functions returns it (a string), parsed; text when not JSON."""
     if text is None:
         return None
     try:
@@ -133,8 +134,8 @@ class ExecutionDetail:
     ) -> ExecutionDetail:
         return cls(
             summary=ExecutionSummary.from_api(description, archived),
-            input=_json_or_none(description.get("input")),
-            output=_json_or_none(description.get("output")),
+            input=json_or_none(description.get("input")),
+            output=json_or_none(description.get("output")),
             error=description.get("error"),
             cause=description.get("cause"),
             events=[json_safe(event) for event in events],

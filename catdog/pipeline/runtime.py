@@ -18,6 +18,7 @@ import os
 import socket
 import threading
 import zipfile
+from datetime import datetime, timedelta
 from typing import Any
 
 from catdog.clock import Clock, utc_now
@@ -28,6 +29,7 @@ from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
 from catdog.pipeline.deps import PipelineDeps
 from catdog.pipeline.factory import build_pipeline_deps
+from catdog.pipeline.forget import forget_execution
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
@@ -98,6 +100,7 @@ class LocalPipeline:
             clock=clock,
         )
         self.deps: PipelineDeps | None = None
+        self._compacted_at: datetime | None = None
 
     def function_name(self, function: LambdaFunction) -> str:
         return f"{self._prefix}-{function.function_suffix}"
@@ -224,16 +227,31 @@ class LocalPipeline:
                 log.warning("pipeline: archiving failed: %s", exc)
 
     def archive_finished(self) -> int:
-        """Copy finished executions that are not archived yet; returns how many."""
+        """Move finished executions from the interpreter into the archive (so the
+        interpreter's memory stays flat); returns how many were archived."""
         if self._server is None:
             return 0
         count = 0
-        for summary in self.orchestrator.list_executions(limit=100):
-            if summary.archived or summary.running or self.archive.has(summary.execution_arn):
+        for summary in self.orchestrator.list_live():
+            if summary.running:
                 continue
-            self.archive.save(self.orchestrator.describe_live(summary.execution_arn))
-            count += 1
+            if not self.archive.has(summary.execution_arn):
+                self.archive.save(self.orchestrator.describe_live(summary.execution_arn))
+                count += 1
+            forget_execution(summary.execution_arn)
+        self._compact_when_due()
         return count
+
+    def _compact_when_due(self) -> None:
+        """Skipped checks older than the retention become hourly counts (once a minute)."""
+        now = self._clock()
+        if self._compacted_at is not None and (now - self._compacted_at).total_seconds() < 60:
+            return
+        self._compacted_at = now
+        retention = timedelta(days=self.settings.skipped_retention_days)
+        folded = self.archive.compact(now - retention)
+        if folded:
+            log.info("pipeline: %d skipped checks kept as hourly counts", folded)
 
 
 def _require_free_port(port: int) -> None:

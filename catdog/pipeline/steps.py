@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
 from catdog.champion import roll_back_refused
-from catdog.clock import from_iso, to_iso
+from catdog.clock import from_iso
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus
 from catdog.errors import (
     InvalidInput,
@@ -20,6 +20,7 @@ from catdog.errors import (
     TrainingFailed,
     TrainingTimedOut,
 )
+from catdog.new_labels import new_labels
 from catdog.pipeline.cleanup import fail_orphaned_run, fail_run, reject_candidate
 from catdog.pipeline.deps import PipelineDeps, run_id_for
 from catdog.pipeline.messages import (
@@ -60,31 +61,16 @@ def check_manager_mode(deps: PipelineDeps, context: ExecutionContext) -> ModeDec
 
 
 def check_label_threshold(deps: PipelineDeps, force: bool) -> Gate:
-    """Enough labels since the data cutoff of the champion (all labels when there is none)?
-
-    A model rejected later than the champion was trained moves the cutoff too:
-    labels it was judged on do not count again, or every schedule tick would
-    retrain on the same labels and be rejected again.
-    """
-    judged = (ModelStatus.CHAMPION, ModelStatus.REJECTED)
-    cutoffs = [
-        model.data_cutoff
-        for model in deps.storage.registry.list()
-        if model.status in judged and model.data_cutoff is not None
-    ]
-    since = max(cutoffs) if cutoffs else None
-    new_labels = deps.storage.catalog.count_labeled_since(since)
-    threshold = deps.storage.settings.get().label_threshold
-    details = {
-        "new_labels": new_labels,
-        "label_threshold": threshold,
-        "since": None if since is None else to_iso(since),
-    }
+    """Enough new labels by the one rule (``catdog.new_labels``)? Forced runs always go on."""
+    storage = deps.storage
+    counted = new_labels(storage.catalog, storage.registry, storage.settings)
+    details = counted.to_dict()
+    count, threshold = counted.count, counted.threshold
     if force:
         return Gate(True, "forced", details=details)
-    if new_labels >= threshold:
-        return Gate(True, f"{new_labels} new labels (threshold {threshold})", details=details)
-    return Gate(False, f"{new_labels} new labels < threshold {threshold}", "skipped", details)
+    if counted.enough:
+        return Gate(True, f"{count} new labels (threshold {threshold})", details=details)
+    return Gate(False, f"{count} new labels < threshold {threshold}", "skipped", details)
 
 
 def create_training_run(deps: PipelineDeps, request: RunInput) -> RunCreated:

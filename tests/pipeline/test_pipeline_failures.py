@@ -108,7 +108,7 @@ def test_two_triggers_at_once_make_exactly_one_run(
     loser = next(d for d in details.values() if d.output["outcome"] == "skipped")
     winner = next(d for d in details.values() if d.output["outcome"] == "promoted")
     assert loser.summary.status == "SUCCEEDED"
-    assert loser.state_names[-3:] == ["CreateTrainingRun", "LockHeld", "Skipped"]
+    assert loser.state_names[-3:] == ["CreateTrainingRun", "LockHeld", "SkippedRunActive"]
     assert loser.output["lock"]["Error"] == "RunAlreadyActive"
     runs = storage.runs.list().items
     assert [r.run_id for r in runs] == [winner.summary.name]
@@ -161,7 +161,7 @@ def test_run_orphaned_by_a_restart_is_failed_by_the_next_execution(
     # The next execution, even one the manual mode skips, fails the orphan.
     set_mode(storage, Mode.MANUAL)
     skipped = run(pipeline, "after-restart-1", trigger="schedule")
-    assert skipped.state_names == ["CheckManagerMode", "ModeAllowsTraining", "Skipped"]
+    assert skipped.state_names == ["CheckManagerMode", "ModeAllowsTraining", "SkippedByMode"]
     assert skipped.output["orphans_failed"] == [crashed_up]
     failed = storage.runs.get(crashed_up)
     assert failed.status is RunStatus.FAILED

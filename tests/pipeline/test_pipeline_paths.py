@@ -39,7 +39,7 @@ def test_manual_mode_skips(start_pipeline, storage: Storage, compute: FakeTrainC
     set_mode(storage, Mode.MANUAL)
     detail = run(start_pipeline(), "skip-by-mode", trigger="schedule")
     assert detail.summary.status == "SUCCEEDED"
-    assert detail.state_names == ["CheckManagerMode", "ModeAllowsTraining", "Skipped"]
+    assert detail.state_names == ["CheckManagerMode", "ModeAllowsTraining", "SkippedByMode"]
     assert detail.output["outcome"] == "skipped"
     assert detail.output["reason"] == "mode is manual"
     assert storage.runs.list().items == []
@@ -52,7 +52,7 @@ def test_too_few_new_labels_skips(start_pipeline, storage: Storage) -> None:
     set_mode(storage, Mode.AUTO, threshold=5)
     detail = run(start_pipeline(), "skip-by-threshold", trigger="schedule")
     assert detail.summary.status == "SUCCEEDED"
-    assert detail.state_names == [*GATES, "Skipped"]
+    assert detail.state_names == [*GATES, "SkippedByThreshold"]
     assert detail.output["outcome"] == "skipped"
     details = detail.output["details"]
     assert (details["new_labels"], details["label_threshold"]) == (3, 5)
@@ -88,7 +88,8 @@ def test_enough_labels_trains_validates_promotes_and_serves(
         "PromoteModel",
         "SignalInferenceServer",
         "StopTrainInstance",
-        "Finished",
+        "WhichOutcome",
+        "Promoted",
     ]
     output = detail.output
     assert output["outcome"] == "promoted"
@@ -131,7 +132,8 @@ def test_weak_model_is_rejected_and_nothing_changes_for_users(
         "ValidateModel",
         "ModelAccepted",
         "StopTrainInstance",
-        "Finished",
+        "WhichOutcome",
+        "Rejected",
     ]
     assert detail.output["outcome"] == "rejected"
     assert detail.output["accepted"] is False
@@ -144,7 +146,7 @@ def test_weak_model_is_rejected_and_nothing_changes_for_users(
     assert compute.stopped == ["reject-1"]
     # The next tick does not retrain on the labels the rejected model was judged on.
     again = run(pipeline, "reject-1-next", trigger="schedule")
-    assert again.state_names == [*GATES, "Skipped"]
+    assert again.state_names == [*GATES, "SkippedByThreshold"]
     assert again.output["details"]["new_labels"] == 0
 
 
@@ -216,6 +218,7 @@ def test_a_champion_the_server_refuses_is_rolled_back(
     assert detail.summary.status == "SUCCEEDED"
     assert detail.output["served_version"] == BASELINE
     assert detail.output["rolled_back_from"] == "refused-1"
+    assert detail.state_names[-2:] == ["WhichOutcome", "PromotedNotServed"]
     champion = storage.registry.champion()
     assert champion is not None and champion.version == BASELINE
     newest = storage.registry.history()[0]

@@ -96,7 +96,7 @@ def test_finished_executions_survive_a_restart_in_the_archive(
     listed = orchestrator.list_executions()
     assert [(e.name, e.status, e.archived) for e in listed] == [("kept", "SUCCEEDED", True)]
     archived = orchestrator.describe_execution("kept")
-    assert archived.state_names == ["CheckManagerMode", "ModeAllowsTraining", "Skipped"]
+    assert archived.state_names == ["CheckManagerMode", "ModeAllowsTraining", "SkippedByMode"]
     assert archived.output == detail.output
     assert len(archived.events) == len(detail.events)
     with pytest.raises(ServiceUnavailable):  # not archived, and nobody to ask

@@ -113,3 +113,25 @@ def test_signal_retries_with_its_own_backoff_first(asl: dict[str, Any]) -> None:
         "MaxAttempts": 6,
         "BackoffRate": 2.0,
     }
+
+
+def test_every_outcome_ends_in_its_own_terminal_state(asl: dict[str, Any]) -> None:
+    """The console shows how an execution ended: one terminal state per outcome."""
+    states = asl["States"]
+    terminal = {name for name, state in states.items() if state["Type"] in ("Succeed", "Fail")}
+    assert terminal == {
+        "SkippedByMode",
+        "SkippedByThreshold",
+        "SkippedRunActive",
+        "Promoted",
+        "PromotedNotServed",
+        "Rejected",
+        "PipelineFailed",
+    }
+    assert states["ModeAllowsTraining"]["Default"] == "SkippedByMode"
+    assert states["EnoughNewLabels"]["Default"] == "SkippedByThreshold"
+    assert states["LockHeld"]["Next"] == "SkippedRunActive"
+    assert states["StopTrainInstance"]["Next"] == "WhichOutcome"
+    assert states["SignalInferenceServer"]["Catch"][0]["Next"] == "ServingFailed"
+    assert states["ServingFailed"]["Next"] == "StopTrainInstance"
+    assert states["WhichOutcome"]["Default"] == "Promoted"
