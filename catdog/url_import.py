@@ -166,9 +166,8 @@ class UrlImporter:
         connection: http.client.HTTPConnection,
         deadline: float,
     ) -> bytes:
-        declared = response.getheader("Content-Length")
-        declared_ok = declared is not None and declared.isascii() and declared.isdigit()
-        if declared_ok and int(str(declared)) > self._max_bytes:
+        declared = response.getheader("Content-Length") or ""
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise ImageTooLarge(
                 f"the URL sends {int(declared):,} bytes; the limit is {self._max_bytes:,} bytes"
             )

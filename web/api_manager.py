@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from catdog.domain import parse_label
-from catdog.errors import NotFound
+from catdog.errors import InvalidInput, NotFound
 from catdog.storage.cursor import check_limit
-from web.api import image_json, json_body
-from web.auth import current_manager, protect_api
+from web.api import image_json, json_body, text_field
+from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
 from web.control import current_champion_version, promote, train_now, update_settings
 from web.deps import deps
 from web.listing import parse_limit
@@ -80,20 +80,49 @@ def get_models() -> Response:
 
 @api_manager.post("/models/<version>/promote")
 def post_promote(version: str) -> Response:
+    """Promote or roll back: always a compare-and-set against ``expected_champion``
+    (the version the manager saw as champion, null when there was none)."""
     current = deps()
     body = json_body()
-    registry = current.storage.registry
-    expected = body.get("expected_champion", current_champion_version(registry))
+    if "expected_champion" not in body:
+        raise InvalidInput(
+            "'expected_champion' is required: the champion you saw (GET /api/v1/models),"
+            " or null when there was none"
+        )
+    expected = body["expected_champion"]
+    if expected is not None and (not isinstance(expected, str) or not expected):
+        raise InvalidInput("'expected_champion' must be a version string or null")
     outcome = promote(
-        registry,
+        current.storage.registry,
         current.inference,
         version,
-        expected if isinstance(expected, str) else None,
+        expected,
         current_manager(),
         str(body.get("reason", "")),
         current.clock,
     )
     return jsonify(outcome.to_dict())
+
+
+@api_manager.delete("/tokens")
+def delete_tokens() -> tuple[str, int]:
+    """Sign out everywhere: every API token and page session of this manager is revoked."""
+    revoke_all(current_manager())
+    return "", 204
+
+
+@api_manager.put("/password")
+def put_password() -> tuple[str, int]:
+    """A new password (the current one is checked, throttled like a login); every API
+    token and page session issued before is revoked."""
+    body = json_body()
+    change_password(
+        current_manager(),
+        text_field(body, "current_password"),
+        text_field(body, "new_password"),
+        client_address(),
+    )
+    return "", 204
 
 
 @api_manager.get("/executions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
@@ -17,13 +18,31 @@ login = Blueprint("login", __name__, url_prefix="/manager")
 login.before_request(verify_csrf)
 
 _PENDING = "cognito_login"
+MAX_NEXT_LENGTH = 2048
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a full URL) is followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("manager.dashboard")
+    """Only a path on this site is followed after login, judged as a browser reads it.
+
+    Browsers drop tabs and newlines from URLs and treat a backslash like ``/``, so
+    ``/%09/evil.example`` (a tab, once decoded) is ``//evil.example``: another site.
+    Control characters, spaces, backslashes, a scheme, a host, or anything but a single
+    leading ``/`` send the manager to the dashboard instead.
+    """
+    fallback = url_for("manager.dashboard")
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return fallback
+    if any(ord(char) < 0x21 or char in "\\\x7f" for char in target):
+        return fallback
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return fallback
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return fallback
+    if parts.path.startswith("//"):
+        return fallback
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 @login.get("/login")

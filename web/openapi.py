@@ -207,7 +207,12 @@ def openapi_document() -> dict[str, Any]:
                         "201": {"description": "token and expires_at"},
                         **_errors(400, 401, 415, 429),
                     },
-                }
+                },
+                "delete": {
+                    "summary": "Sign out everywhere: revoke every token and session of the caller",
+                    "security": [{"bearerAuth": []}],
+                    "responses": {"204": {"description": "revoked"}, **_errors(401)},
+                },
             },
             **_images_paths(),
             **manager_paths(),

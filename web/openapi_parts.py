@@ -105,7 +105,7 @@ def manager_paths() -> dict[str, Any]:
                         JSON: {
                             "schema": {
                                 "type": "object",
-                                "required": ["reason"],
+                                "required": ["expected_champion", "reason"],
                                 "properties": {
                                     "expected_champion": {"type": ["string", "null"]},
                                     "reason": {"type": "string"},
@@ -118,6 +118,28 @@ def manager_paths() -> dict[str, Any]:
                     "200": {"description": "change, served, detail"},
                     **_errors(400, 401, 404, 409),
                 },
+            }
+        },
+        "/api/v1/password": {
+            "put": {
+                "summary": "Change the password; every token and session issued before is revoked",
+                "security": MANAGER,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["current_password", "new_password"],
+                                "properties": {
+                                    "current_password": {"type": "string"},
+                                    "new_password": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"204": {"description": "changed"}, **_errors(400, 401, 415, 429)},
             }
         },
         "/api/v1/executions": {

@@ -64,16 +64,35 @@ class ManagerAccounts:
         except sqlite3.IntegrityError:
             raise Conflict(f"a manager named {username!r} already exists") from None
 
-    def set_password(self, username: str, password: str) -> None:
+    def change_password(self, username: str, password: str) -> None:
+        """A new password; every session and API token issued before stops working."""
         password_hash = self._hasher.hash(validate_password(password))
         with self._db.write() as conn:
             conn.execute(
-                "UPDATE manager_accounts SET password_hash = ? WHERE username = ?",
+                "UPDATE manager_accounts SET password_hash = ?, token_version = token_version + 1"
+                " WHERE username = ?",
                 (password_hash, username),
             )
 
+    def token_version(self, username: str) -> int | None:
+        """The version sessions and tokens must carry; None when there is no such manager."""
+        row = (
+            self._db.connection()
+            .execute("SELECT token_version FROM manager_accounts WHERE username = ?", (username,))
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    def revoke_tokens(self, username: str) -> None:
+        """Every session and API token of ``username`` issued so far stops working."""
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE manager_accounts SET token_version = token_version + 1 WHERE username = ?",
+                (username,),
+            )
+
     def exists(self, username: str) -> bool:
-        return self._stored_hash(username) is not None
+        return self.token_version(username) is not None
 
     def usernames(self) -> list[str]:
         rows = self._db.connection().execute(
@@ -92,8 +111,16 @@ class ManagerAccounts:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         if self._hasher.check_needs_rehash(stored):
-            self.set_password(username, password)
+            self._rehash(username, password)
         return True
+
+    def _rehash(self, username: str, password: str) -> None:
+        """Same password, stronger parameters: tokens stay valid."""
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE manager_accounts SET password_hash = ? WHERE username = ?",
+                (self._hasher.hash(password), username),
+            )
 
     def _stored_hash(self, username: str) -> str | None:
         row = (

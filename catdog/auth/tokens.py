@@ -21,8 +21,18 @@ class IssuedToken:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class TokenClaims:
+    """Who a valid token names, and the account's token version when it was issued."""
+
+    username: str
+    version: int
+
+
 class ApiTokens:
-    """HMAC-signed ``{"sub", "exp"}`` tokens; any change to a token breaks its signature."""
+    """HMAC-signed ``{"sub", "exp", "tv"}`` tokens; any change to a token breaks its
+    signature. ``tv`` is the account's token version: the caller compares it with the
+    current one on every request, so signing out or a new password revokes the token."""
 
     def __init__(
         self, secret_key: str, lifetime: timedelta = TOKEN_LIFETIME, clock: Clock = utc_now
@@ -31,22 +41,24 @@ class ApiTokens:
         self._lifetime = lifetime
         self._clock = clock
 
-    def issue(self, username: str) -> IssuedToken:
+    def issue(self, username: str, version: int = 0) -> IssuedToken:
         expires_at = self._clock() + self._lifetime
-        token = self._serializer.dumps({"sub": username, "exp": int(expires_at.timestamp())})
-        return IssuedToken(str(token), username, expires_at)
+        claims = {"sub": username, "exp": int(expires_at.timestamp()), "tv": version}
+        return IssuedToken(str(self._serializer.dumps(claims)), username, expires_at)
 
-    def verify(self, token: str) -> str:
-        """The user name the token was issued to; raises InvalidToken."""
+    def verify(self, token: str) -> TokenClaims:
+        """The user name and token version the token was issued with; raises InvalidToken."""
         try:
             claims = self._serializer.loads(token)
         except BadSignature:
             raise InvalidToken("the token is not valid") from None
         if not isinstance(claims, dict):
             raise InvalidToken("the token is not valid")
-        subject, expires = claims.get("sub"), claims.get("exp")
+        subject, expires, version = claims.get("sub"), claims.get("exp"), claims.get("tv", 0)
         if not isinstance(subject, str) or not isinstance(expires, int):
+            raise InvalidToken("the token is not valid")
+        if not isinstance(version, int) or isinstance(version, bool):
             raise InvalidToken("the token is not valid")
         if self._clock().timestamp() >= expires:
             raise InvalidToken("the token has expired; ask for a new one")
-        return subject
+        return TokenClaims(subject, version)

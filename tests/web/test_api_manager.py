@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from catdog.clock import utc_now
 from catdog.domain import ModelStatus, ModelVersion, RunProgress
 from catdog.storage.ports import Storage
@@ -110,8 +112,39 @@ def test_models_and_promotion_compare_and_set(
     assert conflict.get_json()["error"]["code"] == "champion_changed"
     no_reason = client.post("/api/v1/models/v1/promote", json={}, headers=auth_header)
     assert no_reason.status_code == 400
-    unknown = client.post("/api/v1/models/v9/promote", json={"reason": "x"}, headers=auth_header)
+    unknown = client.post(
+        "/api/v1/models/v9/promote",
+        json={"expected_champion": "v2", "reason": "x"},
+        headers=auth_header,
+    )
     assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize("body", [{}, {"expected_champion": 3}, {"expected_champion": ""}])
+def test_promotion_and_rollback_need_the_expected_champion(
+    client, auth_header, storage: Storage, inference: FakeInference, body: dict[str, object]
+):
+    """The finding: without expected_champion the API filled in the current champion
+    itself, so a stale view silently won."""
+    for version in ("v1", "v2"):
+        storage.registry.register(
+            ModelVersion(
+                version,
+                f"models/{version}/",
+                ModelStatus.CANDIDATE,
+                datetime(2026, 1, 1, tzinfo=UTC),
+                {"accuracy": 0.9},
+            )
+        )
+    storage.registry.promote("v1", None, "bootstrap", "baseline", utc_now())
+    storage.registry.promote("v2", "v1", "bootstrap", "newer", utc_now())
+    response = client.post(
+        "/api/v1/models/v1/promote", json={**body, "reason": "roll back"}, headers=auth_header
+    )
+    assert response.status_code == 400
+    assert "expected_champion" in response.get_json()["error"]["message"]
+    assert storage.registry.champion().version == "v2"
+    assert inference.reloaded == []
 
 
 def test_executions(client, auth_header, orchestrator: FakeOrchestrator):
@@ -165,7 +198,9 @@ def test_a_model_the_server_refuses_is_rolled_back(client, auth_header, storage:
         client.application.extensions["catdog"], inference=Refusing()
     )
     response = client.post(
-        "/api/v1/models/v2/promote", json={"reason": "try it"}, headers=auth_header
+        "/api/v1/models/v2/promote",
+        json={"expected_champion": "v1", "reason": "try it"},
+        headers=auth_header,
     )
     assert response.status_code == 200
     body = response.get_json()

@@ -245,7 +245,7 @@ def test_api_tokens_expire_and_name_their_user():
     tokens = ApiTokens("secret", lifetime=timedelta(hours=1), clock=lambda: clock[0])
     issued = tokens.issue("alice")
     assert issued.expires_at == now + timedelta(hours=1)
-    assert tokens.verify(issued.token) == "alice"
+    assert tokens.verify(issued.token).username == "alice"
     clock[0] = now + timedelta(hours=1, seconds=1)
     with pytest.raises(InvalidToken, match="expired"):
         tokens.verify(issued.token)

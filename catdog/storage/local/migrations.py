@@ -80,4 +80,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX login_failures_by_user ON login_failures (username, address, failed_at)
     """,
+    # 3: API tokens and sessions carry the account's token version; signing out and
+    # changing the password bump it, which revokes every token and session issued before.
+    """
+    ALTER TABLE manager_accounts ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX login_failures_by_account ON login_failures (username, failed_at)
+    """,
 ]
