@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
 from catdog.domain import parse_label
 from catdog.errors import InvalidInput, NotFound
+from catdog.pipeline.orchestrator import console_url
+from catdog.pipeline.outcome import outcome_of
 from catdog.storage.cursor import check_limit
 from web.api import image_json, json_body, text_field
 from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
 from web.control import current_champion_version, promote, train_now, update_settings
 from web.deps import deps
+from web.execution_query import execution_query
 from web.listing import parse_limit
+from web.ports import Orchestrator
 from web.timeline import timeline
 
 api_manager = Blueprint("api_manager", __name__, url_prefix="/api/v1")
@@ -127,18 +133,33 @@ def put_password() -> tuple[str, int]:
 
 @api_manager.get("/executions")
 def get_executions() -> Response:
+    current = deps()
+    orchestrator = _orchestrator()
+    limit = check_limit(parse_limit(request.args.get("limit"), 20), 100)
+    query = execution_query(request.args)
+    page = orchestrator.list_page(query, request.args.get("cursor") or None, limit)
+    aws = current.settings.backend == "aws"
+    items = [_row_json(row.to_dict(), aws) for row in page.rows]
+    return jsonify(items=items, next_cursor=page.next_cursor)
+
+
+def _row_json(row: dict[str, Any], aws: bool) -> dict[str, Any]:
+    if aws and row.get("execution_arn"):
+        return {**row, "console_url": console_url(row["execution_arn"])}
+    return row
+
+
+def _orchestrator() -> Orchestrator:
     orchestrator = deps().orchestrator
     if orchestrator is None:
         raise NotFound("the pipeline is not configured for this web app")
-    limit = check_limit(parse_limit(request.args.get("limit"), 50), 100)
-    return jsonify(items=[e.to_dict() for e in orchestrator.list_executions(limit)])
+    return orchestrator
 
 
 @api_manager.get("/executions/<execution_id>")
 def get_execution(execution_id: str) -> Response:
-    orchestrator = deps().orchestrator
-    if orchestrator is None:
-        raise NotFound("the pipeline is not configured for this web app")
-    detail = orchestrator.describe_execution(execution_id)
+    detail = _orchestrator().describe_execution(execution_id)
     steps = [step.to_dict() for step in timeline(detail.events)]
-    return jsonify({**detail.to_dict(), "timeline": steps})
+    outcome = outcome_of(detail.summary.status, detail.output, detail.state_names)
+    body = {**detail.to_dict(), "outcome": outcome.value, "timeline": steps}
+    return jsonify(_row_json(body, deps().settings.backend == "aws"))

@@ -8,10 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from catdog.domain import RunStatus, TrainingRun
 from catdog.errors import NotFound
+from catdog.pipeline.orchestrator import console_url
+from catdog.pipeline.outcome import Outcome, outcome_of
 from web.auth import current_manager, protect_pages
 from web.charts import training_charts
 from web.control import current_champion_version, promote, train_now, was_champion
 from web.deps import deps
+from web.execution_query import execution_query, expand_args, filter_args
 from web.security import verify_csrf
 from web.timeline import timeline
 
@@ -20,7 +23,7 @@ protect_pages(manager_pipeline)
 manager_pipeline.before_request(verify_csrf)
 
 RUNS_PAGE = 20
-EXECUTIONS_SHOWN = 50
+EXECUTIONS_PAGE = 25
 
 
 @manager_pipeline.post("/training-runs")
@@ -93,10 +96,19 @@ def promote_model(version: str) -> Any:
 
 @manager_pipeline.get("/executions")
 def executions() -> str:
-    orchestrator = deps().orchestrator
-    items = [] if orchestrator is None else orchestrator.list_executions(EXECUTIONS_SHOWN)
+    current = deps()
+    orchestrator = current.orchestrator
+    query = execution_query(request.args)
+    cursor = request.args.get("cursor") or None
+    page = None if orchestrator is None else orchestrator.list_page(query, cursor, EXECUTIONS_PAGE)
     return render_template(
-        "manager/executions.html", executions=items, configured=orchestrator is not None
+        "manager/executions.html",
+        page=page,
+        configured=orchestrator is not None,
+        filters=filter_args(request.args),
+        outcomes=list(Outcome),
+        console=console_url if current.settings.backend == "aws" else None,
+        expand_args=expand_args,
     )
 
 
@@ -106,6 +118,12 @@ def execution(execution_id: str) -> str:
     if orchestrator is None:
         raise NotFound("the pipeline is not configured for this web app")
     detail = orchestrator.describe_execution(execution_id)
+    aws = deps().settings.backend == "aws"
     return render_template(
-        "manager/execution.html", detail=detail, steps=timeline(detail.events), RunStatus=RunStatus
+        "manager/execution.html",
+        detail=detail,
+        steps=timeline(detail.events),
+        RunStatus=RunStatus,
+        outcome=outcome_of(detail.summary.status, detail.output, detail.state_names),
+        console=console_url(detail.summary.execution_arn) if aws else None,
     )

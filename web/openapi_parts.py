@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.pipeline.outcome import Outcome
+
 JSON = "application/json"
 
 
@@ -37,6 +39,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
+EXECUTION_OUTCOMES = ["skipped", *(outcome.value for outcome in Outcome)]
 MANAGER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 MANAGER_READ: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
 PAGING = [
@@ -144,10 +147,24 @@ def manager_paths() -> dict[str, Any]:
         },
         "/api/v1/executions": {
             "get": {
-                "summary": "Pipeline executions, newest first",
+                "summary": "Pipeline executions, newest first, with their outcome; "
+                "consecutive skipped checks are one row unless expand=1",
                 "security": MANAGER_READ,
-                "parameters": [PAGING[1]],
-                "responses": {"200": {"description": "items"}, **_errors(401, 404, 503)},
+                "parameters": [
+                    *PAGING,
+                    _query(
+                        "outcome",
+                        {"type": "string", "enum": EXECUTION_OUTCOMES},
+                        "only executions that ended so (skipped: any kind of skip)",
+                    ),
+                    _query("since", {"type": "string", "format": "date"}, "started on or after"),
+                    _query("until", {"type": "string", "format": "date"}, "started on or before"),
+                    _query("expand", {"type": "string", "enum": ["1"]}, "one row per execution"),
+                ],
+                "responses": {
+                    "200": {"description": "items (rows), next_cursor"},
+                    **_errors(400, 401, 404, 503),
+                },
             }
         },
         "/api/v1/executions/{execution_id}": {

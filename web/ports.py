@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from catdog.classification import PredictionResultLike
 from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
+from catdog.pipeline.history import ExecutionPage, ExecutionQuery
 
 
 class Inference(Protocol):
@@ -35,4 +36,15 @@ class Orchestrator(Protocol):
 
     def describe_execution(self, arn_or_name: str) -> ExecutionDetail:
         """One execution with its event history; raises NotFound."""
+        ...
+
+    def list_page(
+        self, query: ExecutionQuery, cursor: str | None = None, limit: int = 20
+    ) -> ExecutionPage:
+        """Rows newest first, filtered, consecutive skipped checks collapsed; raises
+        InvalidInput for a bad cursor."""
+        ...
+
+    def stop_execution(self, arn_or_name: str, cause: str) -> None:
+        """StopExecution; a no-op for an execution that is not running."""
         ...

@@ -15,10 +15,14 @@ import json
 import sys
 from typing import Any
 
+from catdog.clock import to_iso
 from catdog.errors import ServiceUnavailable
 from catdog.pipeline.executions import ExecutionDetail
 from catdog.pipeline.factory import build_orchestrator
+from catdog.pipeline.history import ExecutionQuery, ExecutionRow
+from catdog.pipeline.outcome import Outcome, outcome_of
 from catdog.settings import Settings
+from catdog.storage.cursor import check_limit
 
 _NOT_RUNNING = "is `catdog up` running? (it serves the pipeline on 127.0.0.1:{port})"
 
@@ -41,7 +45,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "executions", help="list executions, or show one's states and events"
     )
     executions.add_argument("execution", nargs="?", help="execution name or ARN")
-    executions.add_argument("--limit", type=int, default=20)
+    executions.add_argument("--limit", type=int, default=20, help="rows per page")
+    executions.add_argument(
+        "--outcome", help="skipped, or one of: " + ", ".join(o.value for o in Outcome)
+    )
+    executions.add_argument("--since", help="started on or after this day (YYYY-MM-DD, UTC)")
+    executions.add_argument("--until", help="started on or before this day (YYYY-MM-DD, UTC)")
+    executions.add_argument(
+        "--expand", action="store_true", help="one row per skipped check (not collapsed)"
+    )
+    executions.add_argument("--cursor", help="the next page (printed after a full page)")
     executions.add_argument("--json", action="store_true", help="print JSON")
     executions.set_defaults(func=show_executions)
 
@@ -95,16 +108,31 @@ def show_executions(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"catdog: {_unreachable(settings, exc)}; archived executions only", file=sys.stderr
             )
-        summaries = orchestrator.list_executions(limit=args.limit)
+        query = ExecutionQuery.parse(args.outcome, args.since, args.until, args.expand)
+        page = orchestrator.list_page(query, args.cursor, check_limit(args.limit, 1000))
     except ServiceUnavailable as exc:
         raise _unreachable(settings, exc) from exc
     if args.json:
-        print(json.dumps([s.to_dict() for s in summaries]))
+        rows = [row.to_dict() for row in page.rows]
+        print(json.dumps({"items": rows, "next_cursor": page.next_cursor}))
         return 0
-    for summary in summaries:
-        data = summary.to_dict()
-        print(f"{data['start_date'] or '-':28} {summary.status:10} {summary.name}")
+    for row in page.rows:
+        print(_row_text(row))
+    if page.next_cursor:
+        print(f"older: catdog executions --cursor {page.next_cursor}", file=sys.stderr)
     return 0
+
+
+def _row_text(row: ExecutionRow) -> str:
+    if row.group:
+        kinds = ", ".join(f"{name} {count}" for name, count in row.by_outcome.items())
+        newest = "-" if row.newest is None else to_iso(row.newest)
+        oldest = "-" if row.oldest is None else to_iso(row.oldest)
+        return f"{newest:28} {row.count} skipped checks since {oldest} ({kinds})"
+    entry = row.execution
+    start = "-" if entry.start_date is None else to_iso(entry.start_date)
+    name = f"{entry.count} skipped checks (hourly count)" if entry.rollup else entry.name
+    return f"{start:28} {entry.outcome.value:20} {entry.status:10} {name}"
 
 
 def _detail_text(detail: ExecutionDetail) -> str:
@@ -112,6 +140,7 @@ def _detail_text(detail: ExecutionDetail) -> str:
     lines = [
         f"execution: {detail.summary.name}",
         f"status:    {detail.summary.status}" + (" (archived)" if detail.summary.archived else ""),
+        f"outcome:   {outcome_of(detail.summary.status, detail.output, detail.state_names)}",
         f"started:   {data['start_date']}",
         f"stopped:   {data['stop_date']}",
         f"input:     {json.dumps(detail.input)}",

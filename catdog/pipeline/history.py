@@ -11,12 +11,12 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from catdog.clock import from_iso, to_iso
 from catdog.errors import InvalidInput
-from catdog.pipeline.outcome import Outcome
+from catdog.pipeline.outcome import Outcome, parse_outcome_filter
 from catdog.storage.cursor import decode_cursor, encode_cursor
 
 Position = tuple[str, str]  # (start date ISO, execution ARN): the listing's sort key
@@ -67,6 +67,23 @@ class ExecutionQuery:
     since: datetime | None = None
     until: datetime | None = None
     collapse: bool = True
+
+    @classmethod
+    def parse(
+        cls,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        expand: bool = False,
+    ) -> ExecutionQuery:
+        """From query-string values: ``since``/``until`` are days (``until`` included)."""
+        first = parse_day(since, "since")
+        last = parse_day(until, "until")
+        if last is not None and "T" not in (until or ""):
+            last += timedelta(days=1)  # the whole last day
+        if first is not None and last is not None and last <= first:
+            raise InvalidInput("until must not be before since")
+        return cls(parse_outcome_filter(outcome), first, last, not expand)
 
     def matches(self, entry: ExecutionEntry) -> bool:
         if self.outcomes is not None and entry.outcome not in self.outcomes:

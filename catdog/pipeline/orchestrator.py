@@ -221,13 +221,15 @@ class Orchestrator:
         status = statuses.pop() if len(statuses) == 1 and None not in statuses else None
         token = resume.token
         while True:
-            kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": 100}
+            kwargs: dict[str, Any] = {"maxResults": 100}
             if token:
                 kwargs["nextToken"] = token
             if status:
                 kwargs["statusFilter"] = status
             try:
-                page = self._call("list_executions", **kwargs)
+                page = self._call(
+                    "list_executions", stateMachineArn=self.state_machine_arn, **kwargs
+                )
             except ServiceUnavailable:
                 if self._archive is None:
                     raise

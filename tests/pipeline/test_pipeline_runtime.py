@@ -14,6 +14,8 @@ from catdog.domain import Mode
 from catdog.errors import ConfigurationError, ServiceUnavailable
 from catdog.pipeline import seam
 from catdog.pipeline.aws_clients import lambda_client, stepfunctions_client
+from catdog.pipeline.forget import forget_execution, held_executions
+from catdog.pipeline.history import ExecutionQuery
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
@@ -109,3 +111,27 @@ def test_a_busy_port_is_refused_instead_of_hanging(start_pipeline, settings: Set
         squatter.listen()
         with pytest.raises(ConfigurationError, match="in use"):
             start_pipeline()
+
+
+def test_archived_executions_leave_the_interpreter(start_pipeline, storage: Storage) -> None:
+    """Memory stays flat: a finished execution is archived, then dropped from moto."""
+    set_mode(storage, Mode.MANUAL)
+    pipeline = start_pipeline()
+    machine = pipeline.orchestrator.state_machine_arn
+    names = [f"tick-{i}" for i in range(3)]
+    for name in names:
+        run(pipeline, name, trigger="schedule")
+    assert held_executions(machine) == 3
+    assert pipeline.archive_finished() == 3
+    assert held_executions(machine) == 0
+    assert pipeline.orchestrator.list_live() == []
+    # Still listed (as one row of skipped checks) and described, from the archive.
+    rows = pipeline.orchestrator.list_page(ExecutionQuery()).rows
+    assert [(row.group, row.count, row.by_outcome) for row in rows] == [
+        (True, 3, {"skipped_mode": 3})
+    ]
+    expanded = pipeline.orchestrator.list_page(ExecutionQuery(collapse=False)).rows
+    assert [row.execution.name for row in expanded] == list(reversed(names))
+    assert pipeline.orchestrator.describe_execution("tick-0").state_names[-1] == "SkippedByMode"
+    assert not pipeline.orchestrator.is_running(pipeline.orchestrator.execution_arn("tick-0"))
+    assert forget_execution(pipeline.orchestrator.execution_arn("tick-0")) is False  # gone

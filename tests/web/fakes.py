@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +10,15 @@ from catdog.clock import Clock, utc_now
 from catdog.domain import RunProgress, Trigger
 from catdog.errors import NotFound, ServiceUnavailable
 from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
+from catdog.pipeline.history import (
+    ExecutionEntry,
+    ExecutionPage,
+    ExecutionQuery,
+    Resume,
+    build_page,
+    merged,
+)
+from catdog.pipeline.outcome import outcome_of
 from catdog.storage.ports import Storage
 
 
@@ -56,6 +65,7 @@ class FakeOrchestrator:
         self._storage = storage
         self._clock = clock
         self.started: list[tuple[dict[str, Any], str]] = []
+        self.stopped: list[tuple[str, str]] = []
         self._details: dict[str, ExecutionDetail] = {}
 
     def start_execution(self, execution_input: dict[str, Any], name: str | None = None) -> str:
@@ -112,6 +122,49 @@ class FakeOrchestrator:
 
     def list_executions(self, limit: int = 50) -> list[ExecutionSummary]:
         return [detail.summary for detail in reversed(self._details.values())][:limit]
+
+    def add(self, detail: ExecutionDetail) -> None:
+        """A finished execution (as the archive would hold it)."""
+        self._details[detail.summary.execution_arn] = detail
+
+    def list_page(
+        self, query: ExecutionQuery, cursor: str | None = None, limit: int = 20
+    ) -> ExecutionPage:
+        """The core's paging and collapsing over the executions held here."""
+        resume = Resume.decode(cursor)
+        entries = sorted(
+            (self._entry(detail) for detail in self._details.values()),
+            key=lambda entry: entry.position,
+            reverse=True,
+        )
+        kept = [
+            e
+            for e in entries
+            if query.matches(e) and (resume.position is None or e.position < resume.position)
+        ]
+        return build_page(merged([], kept), resume, limit, query.collapse)
+
+    @staticmethod
+    def _entry(detail: ExecutionDetail) -> ExecutionEntry:
+        summary = detail.summary
+        return ExecutionEntry(
+            execution_arn=summary.execution_arn,
+            name=summary.name,
+            status=summary.status,
+            outcome=outcome_of(summary.status, detail.output, detail.state_names),
+            start_date=summary.start_date,
+            stop_date=summary.stop_date,
+            archived=True,
+        )
+
+    def stop_execution(self, arn_or_name: str, cause: str) -> None:
+        arn = arn_or_name if arn_or_name.startswith("arn:") else ARN_PREFIX + arn_or_name
+        detail = self._details.get(arn)
+        if detail is None or detail.summary.status != "RUNNING":
+            return
+        self.stopped.append((arn, cause))
+        summary = replace(detail.summary, status="ABORTED", stop_date=self._clock())
+        self._details[arn] = replace(detail, summary=summary)
 
     def describe_execution(self, arn_or_name: str) -> ExecutionDetail:
         arn = arn_or_name if arn_or_name.startswith("arn:") else ARN_PREFIX + arn_or_name
