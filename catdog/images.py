@@ -70,8 +70,11 @@ class ImageIngest:
         del rgb
         sha256 = hashlib.sha256(data).hexdigest()
         blobs = self._storage.blobs
-        blobs.put("images", original_blob_name(sha256), data, info.content_type)
-        blobs.put("images", thumbnail_blob_name(sha256), thumbnail, "image/jpeg")
+        # Pending until the record exists: a crash in between leaves orphans that the
+        # backend sweeps (catdog.orphans locally, a lifecycle rule on S3).
+        names = (original_blob_name(sha256), thumbnail_blob_name(sha256))
+        blobs.put("images", names[0], data, info.content_type, pending=True)
+        blobs.put("images", names[1], thumbnail, "image/jpeg", pending=True)
         record = ImageRecord(
             key=key,
             content_type=info.content_type,
@@ -82,6 +85,8 @@ class ImageIngest:
             uploaded_at=self._clock(),
         )
         self._storage.catalog.create(record)
+        for name in names:
+            blobs.settle("images", name)
         if label is not None:
             self._storage.catalog.set_label(key, label, labeled_by or "import", self._clock())
             return self._storage.catalog.get(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import ipaddress
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ from catdog.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from catdog.rate_limits import MemoryBuckets, RateLimiter, anonymous_rules
 from catdog.settings import Settings
 from inference_server.service import InferenceService
 
@@ -66,12 +68,20 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
-def create_app(service: InferenceService, settings: Settings) -> Flask:
-    """The inference server's WSGI app, built around an existing service."""
+def create_app(
+    service: InferenceService, settings: Settings, limiter: RateLimiter | None = None
+) -> Flask:
+    """The inference server's WSGI app, built around an existing service.
+
+    Predictions from other hosts without the admin token are rate limited per
+    address (in this process's memory: the server runs one worker)."""
     app = Flask(__name__)
     app.request_class = InMemoryRequest
     app.extensions["inference_service"] = service
     app.extensions["inference_settings"] = settings
+    app.extensions["inference_limiter"] = limiter or RateLimiter(
+        MemoryBuckets(), anonymous_rules(settings.rate_limit_burst, settings.rate_limit_per_minute)
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
     app.register_error_handler(CatdogError, _domain_error)
@@ -92,7 +102,32 @@ def _settings() -> Settings:
 
 @api.post("/v1/predict")
 def predict() -> Response:
+    _limit_anonymous()
     return jsonify(_service().predict(_uploaded_image(_settings().max_upload_bytes)))
+
+
+def _limit_anonymous() -> None:
+    """Our own callers (the admin token: the web app, the pipeline) and this machine
+    (loopback: tools and benchmarks) are trusted; every other address has a bucket."""
+    address = request.remote_addr or "unknown"
+    if _is_loopback(address) or _has_admin_token(_settings().inference_admin_token):
+        return
+    limiter: RateLimiter = current_app.extensions["inference_limiter"]
+    limiter.check("predict", address)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _has_admin_token(token: str | None) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 @api.get("/v1/model")
@@ -170,10 +205,10 @@ def _multipart_file(max_bytes: int) -> bytes:
 
 def _authorize(token: str | None) -> None:
     """Bearer token check in constant time; without a configured token nobody is admitted."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, _given = request.headers.get("Authorization", "").partition(" ")
     if not token or scheme.lower() != "bearer":
         raise Unauthorized("this endpoint needs 'Authorization: Bearer <admin token>'")
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+    if not _has_admin_token(token):
         raise Unauthorized("the admin token is wrong")
 
 

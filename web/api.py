@@ -10,6 +10,7 @@ from catdog.clock import to_iso
 from catdog.errors import InvalidInput, UnsupportedMediaType
 from web.auth import client_address, issue_api_token
 from web.deps import deps
+from web.limits import store_image
 from web.listing import ImageFilter, list_images, parse_limit
 from web.media import blob_response
 from web.openapi import openapi_document
@@ -51,15 +52,14 @@ def create_token() -> tuple[Response, int]:
 
 @api.post("/images")
 def create_image() -> tuple[Response, int, dict[str, str]]:
-    uploads = deps().uploads
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise InvalidInput("the multipart body needs a 'file' part")
-        view = uploads.upload(request.form.get("key", ""), upload.read())
+        view = store_image(request.form.get("key", ""), data=upload.read())
     elif request.mimetype == "application/json":
         body = json_body()
-        view = uploads.import_url(text_field(body, "key"), text_field(body, "url"))
+        view = store_image(text_field(body, "key"), url=text_field(body, "url"))
     else:
         raise UnsupportedMediaType(
             "send multipart/form-data with 'key' and 'file', or JSON with 'key' and 'url'"

@@ -22,9 +22,13 @@ from catdog.auth.throttle import LoginThrottle
 from catdog.auth.tokens import ApiTokens
 from catdog.clock import Clock, utc_now
 from catdog.composition import build_ingest
+from catdog.pipeline.compute import TrainCompute
+from catdog.pipeline.factory import build_compute
+from catdog.rate_limits import DailyByteQuota, RateLimiter, anonymous_rules
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
 from catdog.storage.local.database import Database
+from catdog.storage.local.limits import SqliteBuckets, SqliteByteLedger
 from catdog.storage.ports import Storage
 from catdog.url_import import UrlImporter
 from web.ports import Inference, Orchestrator
@@ -53,9 +57,12 @@ class WebDeps:
     orchestrator: Orchestrator | None
     clock: Clock
     uploads: UploadService
+    limiter: RateLimiter
+    quota: DailyByteQuota
     tokens: ApiTokens
     local_auth: LocalAuth | None
     cognito: CognitoAuth | None
+    compute: TrainCompute | None = None  # to stop a cancelled run's training
 
 
 def build_deps(
@@ -68,6 +75,7 @@ def build_deps(
     url_importer: UrlImporter | None = None,
     cognito_keys: SigningKeys | None = None,
     cognito_post: TokenPoster | None = None,
+    compute: TrainCompute | None = None,
 ) -> WebDeps:
     """Everything the views use; connections open lazily, on first use."""
     clock = clock or utc_now
@@ -84,14 +92,27 @@ def build_deps(
         importer,
         settings.unsure_threshold,
     )
+    # Locally one SQLite file shares the limits between the web app's threads and
+    # workers; on AWS each function instance keeps its own, and API Gateway throttles.
+    db = Database(settings.database_path)
+    limiter = RateLimiter(
+        SqliteBuckets(db),
+        anonymous_rules(settings.rate_limit_burst, settings.rate_limit_per_minute),
+    )
+    quota = DailyByteQuota(SqliteByteLedger(db), settings.daily_bytes_per_address)
     local_auth = cognito = None
     if settings.backend == "aws":
         config = CognitoConfig.from_settings(settings)
         verifier = CognitoVerifier(config, cognito_keys or JwksKeys(config.jwks_url))
         cognito = CognitoAuth(verifier, HostedUi(config, verifier, cognito_post or post_form))
     else:
-        db = Database(settings.database_path)
-        local_auth = LocalAuth(ManagerAccounts(db, clock=clock), LoginThrottle(db, clock=clock))
+        throttle = LoginThrottle(
+            db,
+            max_failures=settings.login_failures_per_address,
+            max_account_failures=settings.login_failures_per_account,
+            clock=clock,
+        )
+        local_auth = LocalAuth(ManagerAccounts(db, clock=clock), throttle)
     return WebDeps(
         settings=settings,
         storage=storage,
@@ -99,9 +120,12 @@ def build_deps(
         orchestrator=orchestrator,
         clock=clock,
         uploads=uploads,
+        limiter=limiter,
+        quota=quota,
         tokens=ApiTokens(settings.secret_key or secrets.token_urlsafe(32), clock=clock),
         local_auth=local_auth,
         cognito=cognito,
+        compute=compute or build_compute(settings),
     )
 
 

@@ -84,8 +84,11 @@ class UploadService:
 
     def import_url(self, key: str, url: str) -> ImageView:
         """Like ``upload`` with the bytes fetched from ``url`` (UrlRefused, UrlFetchFailed)."""
-        fetched = self._url_importer.fetch(url)
-        return self.upload(key, fetched.data)
+        return self.upload(key, self.fetch_url(url))
+
+    def fetch_url(self, url: str) -> bytes:
+        """The bytes at ``url`` (UrlRefused, UrlFetchFailed, ImageTooLarge); nothing stored."""
+        return self._url_importer.fetch(url).data
 
     def view(self, record: ImageRecord) -> ImageView:
         return ImageView(record, self._unsure_threshold)

@@ -11,6 +11,7 @@ from catdog.domain import LABELS, parse_label
 from catdog.errors import CatdogError, InvalidInput, NotFound
 from web.deps import deps
 from web.http_errors import error_headers, status_for
+from web.limits import store_image
 from web.listing import ImageFilter, list_images, parse_limit
 from web.media import blob_response
 from web.security import verify_csrf
@@ -45,14 +46,13 @@ def upload() -> Any:
 
 
 def _store(key: str, url: str, data: bytes) -> ImageView:
-    uploads = deps().uploads
     if url and data:
         raise InvalidInput("choose a file or a URL, not both")
     if url:
-        return uploads.import_url(key, url)
+        return store_image(key, url=url)
     if not data:
         raise InvalidInput("choose an image file (or give a URL)")
-    return uploads.upload(key, data)
+    return store_image(key, data=data)
 
 
 @user.get("/images/<key>")

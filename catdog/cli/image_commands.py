@@ -1,4 +1,4 @@
-"""``catdog images import DIR``."""
+"""``catdog images import DIR`` and ``catdog images sweep-orphans``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from tqdm import tqdm
 
 from catdog.composition import build_ingest
 from catdog.folder_import import FolderImport, ImportSummary, Outcome, find_images
+from catdog.orphans import OrphanSweeper
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
+from catdog.storage.local.blobs import LocalBlobStore
 
 SHOWN_SKIPS = 20
 
@@ -28,6 +30,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer.add_argument("--labeled-by", default=None, help="name recorded on the labels")
     importer.add_argument("--verbose", action="store_true", help="list every skipped file")
     importer.set_defaults(func=run_import)
+    sweeper = commands.add_parser(
+        "sweep-orphans",
+        help="remove image blobs no catalog record references (after the grace period)",
+    )
+    sweeper.set_defaults(func=sweep_orphans)
+
+
+def sweep_orphans(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.backend != "local":
+        print("on AWS the images bucket's lifecycle rule expires orphaned blobs (tagged pending)")
+        return 0
+    storage = build_storage(settings)
+    blobs = storage.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    sweeper = OrphanSweeper(
+        blobs, storage.catalog, blobs.modified_at, settings.orphan_grace_seconds
+    )
+    report = sweeper.sweep()
+    print(f"examined {report.examined} image blobs, removed {len(report.removed)} orphans")
+    return 0
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:

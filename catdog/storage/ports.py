@@ -45,7 +45,16 @@ class BlobStore(Protocol):
     ``put`` is atomic: a reader sees the old object, or the whole new one.
     """
 
-    def put(self, bucket: Bucket, name: str, data: bytes, content_type: str) -> None: ...
+    def put(
+        self, bucket: Bucket, name: str, data: bytes, content_type: str, *, pending: bool = False
+    ) -> None:
+        """``pending``: nothing references the blob yet; unless ``settle`` follows, it is
+        an orphan that the backend's sweeper may remove after a grace period."""
+        ...
+
+    def settle(self, bucket: Bucket, name: str) -> None:
+        """A record references the blob now: it is never swept as an orphan."""
+        ...
 
     def get(self, bucket: Bucket, name: str) -> Blob:
         """Raises NotFound."""

@@ -34,6 +34,9 @@ MOTO_CANNOT_CREATE = {
     "AWS::Cognito::UserPool": "no CloudFormation model for Cognito in moto",
     "AWS::Cognito::UserPoolClient": "no CloudFormation model for Cognito in moto",
     "AWS::Cognito::UserPoolDomain": "no CloudFormation model for Cognito in moto",
+    "AWS::WAFv2::WebACL": "no CloudFormation model for WAFv2 in moto (the rate-based"
+    " rules are checked in tests/cloudformation/test_template_abuse.py)",
+    "AWS::WAFv2::WebACLAssociation": "no CloudFormation model for WAFv2 in moto",
 }
 # Properties moto accepts but does not apply (checked on the template instead, in
 # tests/cloudformation/): bucket PublicAccessBlockConfiguration and

@@ -12,6 +12,9 @@ from catdog.storage.blob_names import validate_blob_name
 from catdog.storage.ports import BUCKETS, Blob, Bucket
 
 _MISSING = ("NoSuchKey", "404", "NotFound")
+# Objects tagged so are expired by the images bucket's lifecycle rule
+# (cloudformation/catdog.yaml, "expire-orphaned-blobs"): blobs of a crashed upload.
+PENDING_TAG = "catdog-pending"
 
 
 class S3BlobStore:
@@ -22,13 +25,29 @@ class S3BlobStore:
         self._buckets = dict(buckets)
         self._page_size = page_size
 
-    def put(self, bucket: Bucket, name: str, data: bytes, content_type: str) -> None:
+    def put(
+        self, bucket: Bucket, name: str, data: bytes, content_type: str, *, pending: bool = False
+    ) -> None:
+        extra = {"Tagging": f"{PENDING_TAG}=true"} if pending else {}
         self._client.put_object(
             Bucket=self._bucket(bucket),
             Key=validate_blob_name(name),
             Body=data,
             ContentType=content_type,
+            **extra,
         )
+
+    def settle(self, bucket: Bucket, name: str) -> None:
+        """Removing the tag takes the object out of the bucket's orphan lifecycle rule."""
+        self._client.delete_object_tagging(
+            Bucket=self._bucket(bucket), Key=validate_blob_name(name)
+        )
+
+    def is_pending(self, bucket: Bucket, name: str) -> bool:
+        tags = self._client.get_object_tagging(
+            Bucket=self._bucket(bucket), Key=validate_blob_name(name)
+        )["TagSet"]
+        return any(tag["Key"] == PENDING_TAG for tag in tags)
 
     def get(self, bucket: Bucket, name: str) -> Blob:
         try:

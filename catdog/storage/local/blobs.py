@@ -25,11 +25,36 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self._root = root
 
-    def put(self, bucket: Bucket, name: str, data: bytes, content_type: str) -> None:
+    def put(
+        self, bucket: Bucket, name: str, data: bytes, content_type: str, *, pending: bool = False
+    ) -> None:
         path = self._path(bucket, name)
-        meta = json.dumps({"content_type": content_type}).encode()
-        _atomic_write(self._meta_path(bucket, name), meta)
+        meta = {"content_type": content_type, **({"pending": True} if pending else {})}
+        _atomic_write(self._meta_path(bucket, name), json.dumps(meta).encode())
         _atomic_write(path, data)
+
+    def settle(self, bucket: Bucket, name: str) -> None:
+        meta_path = self._meta_path(bucket, name)
+        try:
+            meta = json.loads(meta_path.read_bytes())
+        except (FileNotFoundError, ValueError):
+            return
+        if isinstance(meta, dict) and meta.pop("pending", None):
+            _atomic_write(meta_path, json.dumps(meta).encode())
+
+    def is_pending(self, bucket: Bucket, name: str) -> bool:
+        try:
+            meta = json.loads(self._meta_path(bucket, name).read_bytes())
+        except (FileNotFoundError, ValueError):
+            return False
+        return isinstance(meta, dict) and bool(meta.get("pending"))
+
+    def modified_at(self, bucket: Bucket, name: str) -> float | None:
+        """When the object was last written (seconds since the epoch); None if missing."""
+        try:
+            return self._path(bucket, name).stat().st_mtime
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def get(self, bucket: Bucket, name: str) -> Blob:
         path = self._path(bucket, name)

@@ -86,4 +86,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE manager_accounts ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX login_failures_by_account ON login_failures (username, failed_at)
     """,
+    # 4: limits on anonymous traffic (token buckets, stored bytes per address and day).
+    """
+    CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE stored_bytes (
+        address TEXT NOT NULL,
+        day TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (address, day)
+    )
+    """,
 ]

@@ -1,0 +1,70 @@
+"""Orphaned image blobs: written by an upload whose catalog record never came.
+
+An upload writes the original and the thumbnail, then the record; a crash in
+between leaves blobs nothing references. On the local backend this sweeper
+removes image blobs that no record references once they are older than a grace
+period (so an upload in progress is never touched). On S3 the same job is done
+without listing the bucket: blobs are written tagged pending, untagged once the
+record exists, and a lifecycle rule expires what stays tagged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from catdog.storage.ports import BlobStore, Bucket, ImageCatalog
+
+ModifiedAt = Callable[[Bucket, str], float | None]
+_PREFIXES = ("originals/", "thumbnails/")
+
+
+@dataclass
+class SweepReport:
+    examined: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def blob_sha256(name: str) -> str | None:
+    """The image sha256 an image blob name carries (``originals/ab/<sha>``,
+    ``thumbnails/ab/<sha>.jpg``); None for any other name."""
+    if not name.startswith(_PREFIXES):
+        return None
+    stem = name.rsplit("/", 1)[-1].removesuffix(".jpg")
+    if len(stem) != 64 or any(c not in "0123456789abcdef" for c in stem):
+        return None
+    return stem
+
+
+class OrphanSweeper:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        catalog: ImageCatalog,
+        modified_at: ModifiedAt,
+        grace_s: float,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._blobs = blobs
+        self._catalog = catalog
+        self._modified_at = modified_at
+        self._grace_s = grace_s
+        self._now = now
+
+    def sweep(self) -> SweepReport:
+        """Remove every image blob older than the grace period that no record references."""
+        report = SweepReport()
+        cutoff = self._now() - self._grace_s
+        for name in list(self._blobs.list("images")):
+            sha256 = blob_sha256(name)
+            if sha256 is None:
+                continue
+            report.examined += 1
+            written = self._modified_at("images", name)
+            if written is None or written > cutoff:
+                continue
+            if self._catalog.find_by_sha256(sha256) is None:
+                self._blobs.delete("images", name)
+                report.removed.append(name)
+        return report
