@@ -183,6 +183,7 @@ class RunStatus(StrEnum):
     PROMOTED = "promoted"
     REJECTED = "rejected"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by a manager: the lock is free, the champion kept
 
     @property
     def is_active(self) -> bool:

@@ -8,12 +8,19 @@ from flask import Blueprint, Response, jsonify, request
 
 from catdog.domain import parse_label
 from catdog.errors import InvalidInput, NotFound
+from catdog.new_labels import new_labels
 from catdog.pipeline.orchestrator import console_url
 from catdog.pipeline.outcome import outcome_of
 from catdog.storage.cursor import check_limit
 from web.api import image_json, json_body, text_field
 from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
-from web.control import current_champion_version, promote, train_now, update_settings
+from web.control import (
+    cancel_training_run,
+    current_champion_version,
+    promote,
+    train_now,
+    update_settings,
+)
 from web.deps import deps
 from web.execution_query import execution_query
 from web.listing import parse_limit
@@ -37,6 +44,13 @@ def get_label_history(key: str) -> Response:
     catalog = deps().storage.catalog
     catalog.get(key)
     return jsonify(items=[change.to_dict() for change in catalog.label_history(key)])
+
+
+@api_manager.get("/labels/new")
+def get_new_labels() -> Response:
+    """New labels by the pipeline's own rule (``catdog.new_labels``), against the threshold."""
+    storage = deps().storage
+    return jsonify(new_labels(storage.catalog, storage.registry, storage.settings).to_dict())
 
 
 @api_manager.get("/settings")
@@ -72,6 +86,22 @@ def get_training_runs() -> Response:
 @api_manager.get("/training-runs/<run_id>")
 def get_training_run(run_id: str) -> Response:
     return jsonify(deps().storage.runs.get(run_id).to_dict())
+
+
+@api_manager.post("/training-runs/<run_id>/cancel")
+def post_cancel_training_run(run_id: str) -> Response:
+    current = deps()
+    storage = current.storage
+    run = cancel_training_run(
+        run_id,
+        current_manager(),
+        storage.runs,
+        storage.registry,
+        current.orchestrator,
+        current.compute,
+        current.clock,
+    )
+    return jsonify(run.to_dict())
 
 
 @api_manager.get("/models")

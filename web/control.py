@@ -14,7 +14,7 @@ from typing import Any
 
 from catdog.champion import roll_back_refused
 from catdog.clock import Clock
-from catdog.domain import ChampionChange, ManagerSettings, ModelVersion, Trigger
+from catdog.domain import ChampionChange, ManagerSettings, ModelVersion, TrainingRun, Trigger
 from catdog.errors import (
     CatdogError,
     InvalidInput,
@@ -22,6 +22,8 @@ from catdog.errors import (
     RunAlreadyActive,
     ServiceUnavailable,
 )
+from catdog.pipeline.cancel import cancel_run
+from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.orchestrator import execution_name
 from catdog.storage.ports import ModelRegistry, SettingsStore, TrainingRuns
 from web.ports import Inference, Orchestrator
@@ -110,6 +112,28 @@ def _roll_back(
         return PromotionOutcome(change, False, f"the inference server refused it: {error}")
     return PromotionOutcome(
         back, False, f"the inference server refused it ({error}), so {back.to_version} stays"
+    )
+
+
+def cancel_training_run(
+    run_id: str,
+    by: str,
+    runs: TrainingRuns,
+    registry: ModelRegistry,
+    orchestrator: Orchestrator | None,
+    compute: TrainCompute | None,
+    clock: Clock,
+) -> TrainingRun:
+    """Stop an active run for a manager (``catdog.pipeline.cancel``): its execution, its
+    training, the lock; the champion stays. Raises NotFound, RunStateConflict."""
+    return cancel_run(
+        run_id,
+        by,
+        runs=runs,
+        registry=registry,
+        executions=orchestrator,
+        compute=compute,
+        clock=clock,
     )
 
 

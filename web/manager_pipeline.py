@@ -7,12 +7,18 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from catdog.domain import RunStatus, TrainingRun
-from catdog.errors import NotFound
+from catdog.errors import InvalidInput, NotFound
 from catdog.pipeline.orchestrator import console_url
 from catdog.pipeline.outcome import Outcome, outcome_of
 from web.auth import current_manager, protect_pages
 from web.charts import training_charts
-from web.control import current_champion_version, promote, train_now, was_champion
+from web.control import (
+    cancel_training_run,
+    current_champion_version,
+    promote,
+    train_now,
+    was_champion,
+)
 from web.deps import deps
 from web.execution_query import execution_query, expand_args, filter_args
 from web.security import verify_csrf
@@ -50,6 +56,25 @@ def run(run_id: str) -> str:
     return render_template(
         "manager/run.html", run_id=run_id, run=found, champion=champion, chart=chart
     )
+
+
+@manager_pipeline.post("/training-runs/<run_id>/cancel")
+def cancel_training(run_id: str) -> Any:
+    current = deps()
+    if request.form.get("confirm") != "yes":
+        raise InvalidInput("confirm that this run should stop")
+    storage = current.storage
+    cancel_training_run(
+        run_id,
+        current_manager(),
+        storage.runs,
+        storage.registry,
+        current.orchestrator,
+        current.compute,
+        current.clock,
+    )
+    flash(f"Run {run_id} cancelled: training stopped, the champion stays.")
+    return redirect(url_for("manager_pipeline.run", run_id=run_id), code=303)
 
 
 def _find_run(run_id: str) -> TrainingRun | None:

@@ -82,6 +82,29 @@ def manager_paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "items, next_cursor, active"}, **_errors(401)},
             },
         },
+        "/api/v1/training-runs/{run_id}/cancel": {
+            "post": {
+                "summary": "Cancel an active run: stop its execution and training, free the "
+                "lock, keep the champion (audited: who and when)",
+                "security": MANAGER,
+                "parameters": [_path_param("run_id")],
+                "responses": {
+                    "200": _json(_ref("TrainingRun"), "the cancelled run"),
+                    **_errors(401, 404, 409),
+                },
+            }
+        },
+        "/api/v1/labels/new": {
+            "get": {
+                "summary": "New labels since the last judged model's data cutoff, by the rule "
+                "the pipeline's CheckLabelThreshold uses",
+                "security": MANAGER_READ,
+                "responses": {
+                    "200": {"description": "new_labels, label_threshold, since, enough, needed"},
+                    **_errors(401),
+                },
+            }
+        },
         "/api/v1/training-runs/{run_id}": {
             "get": {
                 "summary": "One run with progress, per-epoch history and metrics",

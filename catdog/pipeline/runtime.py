@@ -23,7 +23,7 @@ from typing import Any
 
 from catdog.clock import Clock, utc_now
 from catdog.errors import CatdogError, ConfigurationError
-from catdog.pipeline import seam
+from catdog.pipeline import moto_quirks, seam
 from catdog.pipeline.archive import ExecutionArchive, archive_path
 from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions_client
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
@@ -114,6 +114,7 @@ class LocalPipeline:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         moto_api_backend.set_config(MOTO_CONFIG)
         seam.install()
+        moto_quirks.install()
         port = self.settings.stepfunctions_port
         _require_free_port(port)  # moto's server would wait forever for a port it cannot bind
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

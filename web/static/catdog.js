@@ -102,7 +102,18 @@
     });
   }
 
+  // A form with data-confirm asks first; without JavaScript its required checkbox does.
+  function confirmFirst(form) {
+    var box = form.querySelector('input[name="confirm"]');
+    if (box) { box.closest("label").hidden = true; box.required = false; }
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); return; }
+      if (box) { box.checked = true; }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), confirmFirst);
     Array.prototype.forEach.call(document.querySelectorAll(".run-progress[data-poll]"), watchRun);
     Array.prototype.forEach.call(document.querySelectorAll("[data-wait]"), waitForRun);
     var queue = document.querySelector("form[data-queue]");
