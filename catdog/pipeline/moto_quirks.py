@@ -38,5 +38,5 @@ def install() -> None:
                 return  # stopped stays stopped (ABORTED), as on AWS
             original(self, error)
 
-        Environment.set_error = set_error
+        Environment.set_error = set_error  # type: ignore[method-assign]
         _installed = True
