@@ -2,11 +2,18 @@
 
 A URL import is a request our server makes on a stranger's behalf, so every hop
 is checked: http/https only; the host is resolved once and every address it
-resolves to must be public; the connection then goes to that exact address
-(the Host header and, for https, the SNI name and certificate check still use
-the URL's host), so a DNS answer that changes between check and connect (DNS
-rebinding) cannot slip through. Redirects are followed by hand and re-checked.
-Bytes and wall-clock time are both bounded.
+resolves to must be public (catdog.address_policy); the connection then goes to
+that exact address (the Host header and, for https, the SNI name and certificate
+check still use the URL's host), so a DNS answer that changes between check and
+connect (DNS rebinding) cannot slip through. Redirects are followed by hand and
+re-checked.
+
+One wall-clock deadline covers everything: DNS runs in a worker thread that is
+waited for at most until the deadline, every socket operation gets the time
+left, and a watchdog shuts the socket down when the deadline passes (a server
+that trickles bytes, or sends ``100 Continue`` forever, cannot hold a thread).
+Errors say what the user can act on, never an internal address, a banner or
+TLS error text.
 """
 
 from __future__ import annotations
@@ -17,54 +24,59 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
+from catdog.address_policy import IPAddress, public_addresses_only
 from catdog.errors import ImageTooLarge, UrlFetchFailed, UrlRefused
+from catdog.pinned_http import pinned_connection, watchdog
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], bool]
 Resolver = Callable[[str, int], list[IPAddress]]
+
+__all__ = ["FetchedImage", "IPAddress", "UrlImporter", "public_addresses_only", "system_resolver"]
 
 MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2048
 CHUNK_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "catdog-url-import/1"
-
-
-def public_addresses_only(address: IPAddress) -> bool:
-    """The production policy: only globally routable unicast addresses.
-
-    ``is_global`` is False for loopback, private (10/8, 172.16/12, 192.168/16,
-    fc00::/7), link-local (169.254/16 with the cloud metadata address, fe80::/10),
-    shared (100.64/10), reserved, documentation and unspecified ranges.
-    IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
-    """
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return bool(
-        address.is_global
-        and not address.is_multicast
-        and not address.is_loopback
-        and not address.is_link_local
-        and not address.is_reserved
-        and not address.is_unspecified
-    )
+DNS_THREADS = 8
+NOT_PUBLIC = (
+    "the URL's host is not a public address; only images on public web sites can be imported"
+)
 
 
 def system_resolver(host: str, port: int) -> list[IPAddress]:
     """Every address the system resolver gives for ``host`` (one lookup)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UrlFetchFailed(f"the host {host!r} cannot be resolved") from exc
+    except (OSError, UnicodeError):
+        raise UrlFetchFailed("the host name could not be found; check the URL") from None
     addresses: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     return addresses
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("URL import deadline passed")
+        return left
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self._at
 
 
 @dataclass(frozen=True)
@@ -101,70 +113,74 @@ class UrlImporter:
         self._resolve = resolve
         self._max_redirects = max_redirects
         self._tls = tls_context or ssl.create_default_context()
+        # Lookups that outlive their deadline finish here, never in a request thread.
+        self._dns = ThreadPoolExecutor(DNS_THREADS, thread_name_prefix="url-import-dns")
 
     def fetch(self, url: str) -> FetchedImage:
         """The body of ``url`` after at most ``max_redirects`` redirects.
 
         Raises UrlRefused (scheme, or a non-public address at any hop),
-        UrlFetchFailed (DNS, connection, timeout, HTTP error status, too many
+        UrlFetchFailed (DNS, connection, TLS, timeout, HTTP error status, too many
         redirects) or ImageTooLarge (more than ``max_bytes``).
         """
-        deadline = time.monotonic() + self._timeout_s
-        for _hop in range(self._max_redirects + 1):
-            target = _parse(url)
-            address = self._checked_address(target)
-            location = self._get(target, address, url, deadline)
-            if isinstance(location, FetchedImage):
-                return location
-            url = urljoin(url, location)
-        raise UrlFetchFailed(f"more than {self._max_redirects} redirects")
+        deadline = _Deadline(self._timeout_s)
+        try:
+            for _hop in range(self._max_redirects + 1):
+                target = _parse(url)
+                address = self._checked_address(target, deadline)
+                location = self._get(target, address, url, deadline)
+                if isinstance(location, FetchedImage):
+                    return location
+                url = urljoin(url, location)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise self._failure(exc, deadline) from None
+        raise UrlFetchFailed(f"the URL redirects more than {self._max_redirects} times")
 
-    def _checked_address(self, target: _Target) -> IPAddress:
-        addresses = self._resolve(target.host, target.port)
+    def _checked_address(self, target: _Target, deadline: _Deadline) -> IPAddress:
+        lookup = self._dns.submit(self._resolve, target.host, target.port)
+        try:
+            addresses = lookup.result(timeout=deadline.remaining())
+        except FutureTimeout:
+            lookup.cancel()
+            raise TimeoutError("DNS did not answer in time") from None
         if not addresses:
-            raise UrlFetchFailed(f"the host {target.host!r} has no address")
-        refused = [a for a in addresses if not self._allow(a)]
-        if refused:
-            raise UrlRefused(
-                f"the host {target.host!r} resolves to {refused[0]}, which is not a public address"
-            )
+            raise UrlFetchFailed("the host name has no address; check the URL")
+        if not all(self._allow(address) for address in addresses):
+            raise UrlRefused(NOT_PUBLIC)
         return addresses[0]
 
     def _get(
-        self, target: _Target, address: IPAddress, url: str, deadline: float
+        self, target: _Target, address: IPAddress, url: str, deadline: _Deadline
     ) -> FetchedImage | str:
         """The fetched image, or the Location of a redirect."""
-        connection = _connection(target, address, _remaining(deadline), self._tls)
-        try:
+        connection = pinned_connection(
+            target.https, target.host, target.port, str(address), deadline.remaining(), self._tls
+        )
+        with watchdog(connection, deadline.remaining()):
             connection.request(
                 "GET",
                 target.path,
                 headers={"User-Agent": USER_AGENT, "Accept": "image/*", "Connection": "close"},
             )
             response = connection.getresponse()
+            deadline.remaining()  # headers cut off by the watchdog look complete: they are not
             if response.status in REDIRECT_STATUSES:
                 location = response.getheader("Location")
                 if not location:
-                    raise UrlFetchFailed(f"HTTP {response.status} without a Location")
+                    raise UrlFetchFailed(
+                        f"the URL answered HTTP {response.status} without a Location"
+                    )
                 return location
             if response.status != 200:
                 raise UrlFetchFailed(f"the URL answered HTTP {response.status}")
-            data = self._read_body(response, connection, deadline)
+            data = self._read_body(response, connection.live_socket, deadline)
             return FetchedImage(data, url, response.getheader("Content-Type"))
-        except TimeoutError:
-            raise UrlFetchFailed(f"the URL did not answer within {self._timeout_s:g} s") from None
-        except ssl.SSLError as exc:
-            raise UrlFetchFailed(f"TLS failed: {exc.reason or exc}") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise UrlFetchFailed(f"the URL cannot be fetched: {exc}") from None
-        finally:
-            connection.close()
 
     def _read_body(
         self,
         response: http.client.HTTPResponse,
-        connection: http.client.HTTPConnection,
-        deadline: float,
+        sock: socket.socket | None,
+        deadline: _Deadline,
     ) -> bytes:
         declared = response.getheader("Content-Length") or ""
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
@@ -174,8 +190,9 @@ class UrlImporter:
         chunks: list[bytes] = []
         total = 0
         while True:
-            if connection.sock is not None:
-                connection.sock.settimeout(_remaining(deadline))
+            left = deadline.remaining()  # raises once the deadline has passed
+            if sock is not None:
+                sock.settimeout(left)
             chunk = response.read1(CHUNK_BYTES)
             if not chunk:
                 return b"".join(chunks)
@@ -184,12 +201,22 @@ class UrlImporter:
                 raise ImageTooLarge(f"the URL sends more than {self._max_bytes:,} bytes")
             chunks.append(chunk)
 
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("URL import deadline passed")
-    return left
+    def _failure(self, error: Exception, deadline: _Deadline) -> UrlFetchFailed:
+        """What the user is told: what they can act on, nothing about our network or
+        the remote's software (no addresses, banners or TLS library text)."""
+        if isinstance(error, TimeoutError | socket.timeout) or deadline.passed:
+            return UrlFetchFailed(f"the server did not answer in {self._timeout_s:g} s")
+        if isinstance(error, ssl.SSLError | ssl.CertificateError):
+            return UrlFetchFailed(
+                "the server's HTTPS certificate or TLS setup could not be verified"
+            )
+        if isinstance(error, ConnectionRefusedError):
+            return UrlFetchFailed("the server refused the connection")
+        if isinstance(error, http.client.HTTPException):
+            return UrlFetchFailed("the server did not answer with a valid HTTP response")
+        if isinstance(error, OSError):
+            return UrlFetchFailed("the server could not be reached")
+        return UrlFetchFailed("the URL could not be fetched")
 
 
 def _parse(url: str) -> _Target:
@@ -206,40 +233,24 @@ def _parse(url: str) -> _Target:
         raise UrlRefused("the URL has no host")
     if parts.username is not None or parts.password is not None:
         raise UrlRefused("URLs with credentials cannot be imported")
+    try:
+        host = (
+            parts.hostname.encode("idna").decode("ascii")
+            if not _is_ip(parts.hostname)
+            else parts.hostname
+        )
+    except UnicodeError:
+        raise UrlRefused("the URL's host name is not valid") from None
     https = parts.scheme == "https"
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Target(https, parts.hostname, port or (443 if https else 80), path)
+    # Non-ASCII and spaces are sent percent-encoded, as a browser would send them.
+    path = quote(path, safe="/%?=&:@!$'()*+,;~-._[]")
+    return _Target(https, host, port or (443 if https else 80), path)
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """HTTP to ``address``; the Host header still names the URL's host."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to ``address``; SNI and the certificate check use the URL's host."""
-
-    def __init__(
-        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
-    ) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
-        self._address = address
-        self._tls_context = context
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls_context.wrap_socket(sock, server_hostname=self.host)
-
-
-def _connection(
-    target: _Target, address: IPAddress, timeout: float, context: ssl.SSLContext
-) -> http.client.HTTPConnection:
-    if target.https:
-        return _PinnedHTTPSConnection(target.host, target.port, str(address), timeout, context)
-    return _PinnedHTTPConnection(target.host, target.port, str(address), timeout)
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
