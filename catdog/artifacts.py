@@ -1,6 +1,7 @@
 """Model artifacts in the ``models`` bucket.
 
 Layout of one version: ``<version>/model.keras``, ``<version>/canary/<i>.img``,
+``<version>/evaluation.json`` (the gate's evaluation manifest and per-image scores),
 ``<version>/metrics.json``, then ``<version>/_SUCCESS``, written in that order so
 a reader that ignores versions without ``_SUCCESS`` never sees half a model.
 """
@@ -22,6 +23,7 @@ MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 SUCCESS_FILE = "_SUCCESS"
 CANARY_DIR = "canary"
+EVALUATION_FILE = "evaluation.json"
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,17 @@ def write_artifact(
     model_file: Path,
     metrics: dict[str, Any],
     canary_images: dict[str, bytes],
+    files: dict[str, bytes] | None = None,
 ) -> str:
-    """Write a complete artifact, ``_SUCCESS`` last. Returns its prefix."""
+    """Write a complete artifact, ``_SUCCESS`` last. Returns its prefix.
+
+    ``files`` are further top-level files (the evaluation manifest)."""
     prefix = artifact_prefix(version)
     blobs.put("models", prefix + MODEL_FILE, model_file.read_bytes(), "application/octet-stream")
     for name, data in canary_images.items():
         blobs.put("models", f"{prefix}{CANARY_DIR}/{name}", data, "application/octet-stream")
+    for name, data in (files or {}).items():
+        blobs.put("models", prefix + name, data, "application/json")
     blobs.put(
         "models", prefix + METRICS_FILE, json.dumps(metrics, indent=2).encode(), "application/json"
     )
@@ -114,4 +121,6 @@ def upload_model_dir(blobs: BlobStore, version: str, model_dir: Path) -> str:
         for path in sorted((model_dir / CANARY_DIR).glob("*"))
         if path.is_file()
     }
-    return write_artifact(blobs, version, model_dir / MODEL_FILE, metrics, canaries)
+    manifest = model_dir / EVALUATION_FILE
+    files = {EVALUATION_FILE: manifest.read_bytes()} if manifest.is_file() else {}
+    return write_artifact(blobs, version, model_dir / MODEL_FILE, metrics, canaries, files)

@@ -133,6 +133,9 @@ class ManagerSettings:
     label_threshold: int = 20
     min_accuracy: float = 0.80
     max_accuracy_drop: float = 0.01
+    # The gate promotes nothing scored on fewer evaluation images (and needs a
+    # quarter of this of each class).
+    min_eval_images: int = 200
 
     def __post_init__(self) -> None:
         if self.mode not in (Mode.AUTO, Mode.MANUAL):
@@ -141,6 +144,10 @@ class ManagerSettings:
             raise InvalidSettings("label_threshold must be a whole number")
         if self.label_threshold < 1:
             raise InvalidSettings("label_threshold must be at least 1")
+        if isinstance(self.min_eval_images, bool) or not isinstance(self.min_eval_images, int):
+            raise InvalidSettings("min_eval_images must be a whole number")
+        if self.min_eval_images < 1:
+            raise InvalidSettings("min_eval_images must be at least 1")
         for name in ("min_accuracy", "max_accuracy_drop"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -148,7 +155,8 @@ class ManagerSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ManagerSettings:
-        unknown = set(data) - {"mode", "label_threshold", "min_accuracy", "max_accuracy_drop"}
+        known = {"mode", "label_threshold", "min_accuracy", "max_accuracy_drop", "min_eval_images"}
+        unknown = set(data) - known
         if unknown:
             raise InvalidSettings(f"unknown settings: {', '.join(sorted(unknown))}")
         mode = data.get("mode", Mode.MANUAL.value)
@@ -160,6 +168,7 @@ class ManagerSettings:
             label_threshold=data.get("label_threshold", defaults.label_threshold),
             min_accuracy=data.get("min_accuracy", defaults.min_accuracy),
             max_accuracy_drop=data.get("max_accuracy_drop", defaults.max_accuracy_drop),
+            min_eval_images=data.get("min_eval_images", defaults.min_eval_images),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,12 +177,20 @@ class ManagerSettings:
             "label_threshold": self.label_threshold,
             "min_accuracy": self.min_accuracy,
             "max_accuracy_drop": self.max_accuracy_drop,
+            "min_eval_images": self.min_eval_images,
         }
 
 
 class Trigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
+
+
+class RetrainMode(StrEnum):
+    """How a run trains: continue from the champion, or fit from scratch."""
+
+    INCREMENTAL = "incremental"
+    FULL = "full"
 
 
 class RunStatus(StrEnum):
@@ -226,10 +243,16 @@ class TrainingRun:
     metrics: dict[str, Any] | None = None
     error: str | None = None
     finished_at: datetime | None = None
+    retrain_mode: RetrainMode = RetrainMode.INCREMENTAL
 
     @classmethod
     def new(
-        cls, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+        cls,
+        run_id: str,
+        trigger: Trigger,
+        at: datetime,
+        execution_id: str | None = None,
+        retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
     ) -> TrainingRun:
         """A pending run, as ``TrainingRuns.create`` stores it."""
         return cls(
@@ -239,6 +262,7 @@ class TrainingRun:
             created_at=at,
             updated_at=at,
             execution_id=execution_id,
+            retrain_mode=RetrainMode(retrain_mode),
         )
 
     def with_progress(self, progress: RunProgress) -> TrainingRun:
@@ -292,6 +316,7 @@ class TrainingRun:
             "metrics": self.metrics,
             "error": self.error,
             "finished_at": _iso(self.finished_at),
+            "retrain_mode": self.retrain_mode.value,
         }
 
     @classmethod
@@ -310,6 +335,7 @@ class TrainingRun:
             metrics=data.get("metrics"),
             error=data.get("error"),
             finished_at=_dt(data.get("finished_at")),
+            retrain_mode=RetrainMode(data.get("retrain_mode", RetrainMode.INCREMENTAL.value)),
         )
 
 

@@ -83,6 +83,10 @@ class Settings:
     training_input_size: int = 128
     training_batch_size: int = 32
     training_seed: int = 1337
+    # Incremental retraining: older images replayed beside the new labels, and the
+    # number of optimizer steps (batches) a run takes.
+    replay_size: int = 2000
+    incremental_steps: int = 300
     training_data_dir: Path | None = None
     baseline_dir: Path | None = None
     aws: AwsResources = field(default_factory=AwsResources)
@@ -153,16 +157,16 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"CATDOG_{name.upper()} must be at least 1")
-
-
-def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
         if self.decode_pool_bytes < self.max_decode_bytes:
             raise ConfigurationError(
                 "CATDOG_DECODE_POOL_BYTES must be at least CATDOG_MAX_DECODE_BYTES"
             )
         if self.rate_limit_per_minute <= 0:
             raise ConfigurationError("CATDOG_RATE_LIMIT_PER_MINUTE must be above 0")
+
+
+def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for spec in fields(cls):
         if spec.name in skip:
             continue

@@ -20,8 +20,15 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ArtifactSink(Protocol):
-    def write(self, model_file: Path, metrics: dict[str, Any], canaries: dict[str, bytes]) -> str:
-        """Write a complete artifact (``_SUCCESS`` last) and return where it went."""
+    def write(
+        self,
+        model_file: Path,
+        metrics: dict[str, Any],
+        canaries: dict[str, bytes],
+        files: dict[str, bytes] | None = None,
+    ) -> str:
+        """Write a complete artifact (``_SUCCESS`` last) and return where it went;
+        ``files`` are further top-level files."""
         ...
 
 
@@ -32,8 +39,14 @@ class BlobArtifactSink:
     blobs: BlobStore
     version: str
 
-    def write(self, model_file: Path, metrics: dict[str, Any], canaries: dict[str, bytes]) -> str:
-        return write_artifact(self.blobs, self.version, model_file, metrics, canaries)
+    def write(
+        self,
+        model_file: Path,
+        metrics: dict[str, Any],
+        canaries: dict[str, bytes],
+        files: dict[str, bytes] | None = None,
+    ) -> str:
+        return write_artifact(self.blobs, self.version, model_file, metrics, canaries, files)
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,13 @@ class DirectoryArtifactSink:
 
     directory: Path
 
-    def write(self, model_file: Path, metrics: dict[str, Any], canaries: dict[str, bytes]) -> str:
+    def write(
+        self,
+        model_file: Path,
+        metrics: dict[str, Any],
+        canaries: dict[str, bytes],
+        files: dict[str, bytes] | None = None,
+    ) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         # An old _SUCCESS must not vouch for the files being replaced.
         (self.directory / SUCCESS_FILE).unlink(missing_ok=True)
@@ -54,6 +73,8 @@ class DirectoryArtifactSink:
                 old.unlink()
         for name, data in canaries.items():
             _write_atomic(canary_dir / name, data)
+        for name, data in (files or {}).items():
+            _write_atomic(self.directory / name, data)
         _write_atomic(self.directory / METRICS_FILE, json.dumps(metrics, indent=2).encode())
         _write_atomic(self.directory / SUCCESS_FILE, b"")
         return str(self.directory)

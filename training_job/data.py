@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,19 @@ _HASH_SPACE = 2**64
 
 @dataclass(frozen=True)
 class Example:
-    """One labeled image: its bytes, identity and label (0 = cat, 1 = dog)."""
+    """One labeled image: its identity, label (0 = cat, 1 = dog) and how to read its
+    bytes. Bytes are read on demand, so a run that trains on a sample of a large
+    catalog reads only the images it uses."""
 
     name: str
     sha256: str
     label: int
-    data: bytes = field(repr=False)
+    load: Callable[[], bytes] = field(repr=False, compare=False)
     labeled_at: datetime | None = None
+
+    @property
+    def data(self) -> bytes:
+        return self.load()
 
 
 class Side(StrEnum):
@@ -106,7 +113,7 @@ class DecodedSet:
 def example_from_bytes(
     name: str, data: bytes, label: int, labeled_at: datetime | None = None
 ) -> Example:
-    return Example(name, hashlib.sha256(data).hexdigest(), label, data, labeled_at)
+    return Example(name, hashlib.sha256(data).hexdigest(), label, lambda: data, labeled_at)
 
 
 def folder_examples(data_dir: Path) -> list[Example]:
@@ -123,29 +130,34 @@ def folder_examples(data_dir: Path) -> list[Example]:
             continue
         for path in sorted(class_dir.iterdir()):
             if path.is_file() and not path.name.startswith("."):
+                sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
                 examples.append(
-                    example_from_bytes(f"{LABELS[index]}/{path.name}", path.read_bytes(), index)
+                    Example(f"{LABELS[index]}/{path.name}", sha256, index, path.read_bytes)
                 )
     return examples
 
 
 def catalog_examples(catalog: ImageCatalog, blobs: BlobStore) -> list[Example]:
-    """Every manager-labeled image in the catalog, fetched from the ``images`` bucket."""
+    """Every manager-labeled image in the catalog; bytes come from the ``images`` bucket
+    when a run reads them."""
     examples = []
     for record in catalog.iter_labeled():
         if record.label is None:
             continue
-        data = blobs.get("images", record.blob_name).data
         examples.append(
             Example(
                 f"catalog/{record.key}",
                 record.sha256,
                 LABELS.index(record.label),
-                data,
+                partial(_image_bytes, blobs, record.blob_name),
                 record.labeled_at,
             )
         )
     return examples
+
+
+def _image_bytes(blobs: BlobStore, blob_name: str) -> bytes:
+    return blobs.get("images", blob_name).data
 
 
 def merge_examples(*groups: Iterable[Example]) -> list[Example]:
@@ -169,9 +181,7 @@ def split_position(sha256: str) -> float:
     return int.from_bytes(digest[:8], "big") / _HASH_SPACE
 
 
-def split_examples(
-    examples: Sequence[Example], fractions: SplitFractions | None = None
-) -> Split:
+def split_examples(examples: Sequence[Example], fractions: SplitFractions | None = None) -> Split:
     """Deterministic three-way split by a hash of each image's sha256.
 
     An image's side never depends on the other images or on their order, so the

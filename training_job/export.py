@@ -1,9 +1,9 @@
 """Re-package a trained model directory in its served form (``python -m training_job.export``).
 
-Used when a model was trained before its served form was chosen (the shipped
-baseline was trained as a single-view model and is served flip-averaged): the
-network and run history are kept, and the evaluation, canaries and file are
-redone on the same validation images, re-derived from the data by the split.
+Used when a model's served form is chosen after training (with or without
+flip-averaging): the network and run history are kept, and the measurements,
+canaries and file are redone on the same validation and evaluation images,
+re-derived from the data by the split the run recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from training_job.data import (
 )
 from training_job.evaluate import load_model
 from training_job.job import package_model
-from training_job.model import model_input_size, trainable_core
+from training_job.model import model_input_size, trainable_core, with_flip_averaging
+from training_job.scoring import score_evaluation
 
 # What a run knows that re-packaging keeps; everything measured is redone.
 RUN_FIELDS = (
@@ -47,7 +48,7 @@ RUN_FIELDS = (
     "data_cutoff",
     "warm_started_from",
     "champion_version",
-    "champion_accuracy",
+    "training_selection",
 )
 
 
@@ -59,7 +60,12 @@ def export_model_dir(
     flip_average: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Write ``out`` from ``model_dir``; ``data_dir`` must be the data it was trained on."""
+    """Write ``out`` from ``model_dir``; ``data_dir`` must be the data it was trained on.
+
+    The validation and evaluation images are re-derived by the split the run
+    recorded, and the served form is measured on both (evaluation last: it is
+    the figure to report, and no choice is made on it here).
+    """
     started = time.monotonic()
     original = json.loads((model_dir / METRICS_FILE).read_text())
     model = trainable_core(load_model(model_dir))
@@ -75,10 +81,16 @@ def export_model_dir(
         "flip_averaged": original.get("flip_averaged", False),
         "code_version": original.get("code_version"),
     }
+    served = with_flip_averaging(model) if flip_average else model
+    evaluation = score_evaluation(
+        split.evaluation, served, challenger_version=str(original["version"])
+    )
+    metrics["counts"] = {**metrics["counts"], "evaluation": class_counts(evaluation.labels)}
     previous_wall = float(original.get("wall_time_s") or 0.0)
     return package_model(
         model,
         validation,
+        evaluation,
         DirectoryArtifactSink(out),
         metrics,
         flip_average=flip_average,
@@ -101,8 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CatdogError as exc:
         _stderr(f"training_job.export: error: {exc}")
         return 2
-    summary = ("version", "accuracy", "single_view_accuracy", "n", "per_class", "confusion_matrix")
-    print(json.dumps({key: metrics.get(key) for key in summary}, indent=2))
+    summary = ("version", "accuracy", "n", "per_class", "confusion_matrix", "gate_evidence")
+    result = {key: metrics.get(key) for key in summary}
+    result["validation_accuracy"] = metrics["validation"]["accuracy"]
+    print(json.dumps(result, indent=2))
     return 0
 
 

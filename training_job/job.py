@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from catdog.artifacts import MODEL_FILE
+from catdog.artifacts import EVALUATION_FILE, MODEL_FILE
 from catdog.clock import Clock, to_iso, utc_now
-from catdog.domain import LABELS
+from catdog.domain import LABELS, RetrainMode
 from catdog.errors import InvalidInput
 from training_job.artifact import ArtifactSink, canary_name, code_version, select_canaries
 from training_job.data import (
@@ -33,15 +35,18 @@ from training_job.model import (
     trainable_core,
     with_flip_averaging,
 )
+from training_job.scoring import EvaluationResult, score_evaluation
+from training_job.selection import select_training
 from training_job.train import ProgressReporter, TrainingConfig, fit, seed_everything
 
 
 @dataclass(frozen=True)
 class Champion:
-    """The serving model, to warm-start from and to compare against."""
+    """The serving model, to continue from and to compare against."""
 
     version: str
     model: Any
+    data_cutoff: datetime | None = None
 
 
 def run_training(
@@ -51,7 +56,6 @@ def run_training(
     *,
     version: str,
     champion: Champion | None = None,
-    warm_start: bool = True,
     report: ProgressReporter | None = None,
     clock: Clock = utc_now,
     timer: Callable[[], float] = time.monotonic,
@@ -59,14 +63,19 @@ def run_training(
     progress: bool = False,
     weights: str | None = "imagenet",
 ) -> dict[str, Any]:
-    """Train, evaluate on the held-out split, and write the artifact. Returns its metrics.
+    """Train, score challenger and champion on the frozen evaluation set, write the
+    artifact. Returns its metrics.
 
-    With a champion and ``warm_start``, training continues from the champion's
-    weights (its architecture and input size win over ``config``) at a lower rate.
+    With a champion and ``config.retrain_mode`` incremental, training continues from
+    the champion's weights (its architecture and input size win over ``config``) at a
+    lower rate, for a bounded number of steps, on the labels since the champion's
+    data cutoff plus a replay sample; otherwise it fits from scratch on every
+    training image. Validation images choose the epoch; evaluation images are only
+    scored, after training, for the gate.
     """
     started = timer()
     trained_by = code_version()  # the code that trains, even if the tree changes meanwhile
-    warm = champion is not None and warm_start
+    warm = champion is not None and config.retrain_mode == RetrainMode.INCREMENTAL
     if warm:
         assert champion is not None
         config = config.with_changes(
@@ -74,12 +83,23 @@ def run_training(
         )
     seed_everything(config.seed)
     split = split_examples(examples, config.split_fractions())
-    train = decode_examples(split.train, config.input_size, progress=progress)
+    selection = select_training(
+        split.train,
+        incremental=warm,
+        since=None if champion is None else champion.data_cutoff,
+        replay_size=config.replay_size,
+        seed=config.seed,
+    )
+    _log(log, f"decoding {len(selection.examples)} training images at {config.input_size}px")
+    train = decode_examples(selection.examples, config.input_size, progress=progress)
     validation = decode_examples(split.validation, config.input_size, progress=progress)
     _check_trainable(train)
+    if warm:
+        config = config.with_changes(epochs=incremental_epochs(len(train), config))
     _log(
         log,
-        f"{len(train)} training and {len(validation)} validation images at {config.input_size}px",
+        f"{selection.mode.value} run: {len(train)} training ({selection.new} new, "
+        f"{selection.replay} replayed) and {len(validation)} validation images",
     )
 
     if warm:
@@ -100,7 +120,14 @@ def run_training(
         timer=timer,
         log=log,
     )
-
+    served = with_flip_averaging(model) if config.flip_average else model
+    evaluation = score_evaluation(
+        split.evaluation,
+        served,
+        challenger_version=version,
+        champion=None if champion is None else champion.model,
+        champion_version=None if champion is None else champion.version,
+    )
     metrics: dict[str, Any] = {
         "version": version,
         "arch": config.arch,
@@ -111,9 +138,10 @@ def run_training(
         "counts": {
             "train": class_counts(train.labels),
             "validation": class_counts(validation.labels),
-            "evaluation": class_counts(np.array([e.label for e in split.evaluation])),
+            "evaluation": class_counts(evaluation.labels),
         },
-        "skipped": train.skipped + validation.skipped,
+        "training_selection": selection.to_dict(),
+        "skipped": train.skipped + validation.skipped + evaluation.decoded.skipped,
         "split": config.split_fractions().to_dict(),
         "code_version": trained_by,
         "training_wall_time_s": result.wall_time_s,
@@ -122,15 +150,11 @@ def run_training(
         "data_cutoff": _iso_or_none(data_cutoff(examples)),
         "warm_started_from": champion.version if warm and champion is not None else None,
         "champion_version": None if champion is None else champion.version,
-        "champion_accuracy": None,
     }
-    if champion is not None:
-        metrics["champion_accuracy"] = _champion_accuracy(
-            champion.model, validation, config.input_size
-        )
     return package_model(
         model,
         validation,
+        evaluation,
         sink,
         metrics,
         flip_average=config.flip_average,
@@ -141,9 +165,16 @@ def run_training(
     )
 
 
+def incremental_epochs(n_train: int, config: TrainingConfig) -> int:
+    """Epochs over the (small) incremental set that make about ``incremental_steps`` steps."""
+    steps_per_epoch = max(1, math.ceil(n_train / config.batch_size))
+    return max(1, math.ceil(config.incremental_steps / steps_per_epoch))
+
+
 def package_model(
     model: Any,
     validation: DecodedSet,
+    evaluation: EvaluationResult,
     sink: ArtifactSink,
     metrics: dict[str, Any],
     *,
@@ -153,35 +184,41 @@ def package_model(
     timer: Callable[[], float] = time.monotonic,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Measure the served form of ``model`` on ``validation`` and write the artifact.
+    """Measure the served form of ``model`` on ``validation``, add the evaluation
+    (the gate's figures, ``accuracy`` among them) and write the artifact.
 
-    ``metrics`` (what the run knows: history, counts, ...) gains the evaluation,
+    ``metrics`` (what the run knows: history, counts, ...) gains the measurements,
     the canary set and the code version; ``_SUCCESS`` is written last by the sink.
     """
     started = timer() if started is None else started
     served = with_flip_averaging(model) if flip_average else model
-    evaluation = predict(served, validation.pixels)
-    metrics = {**metrics, **classification_metrics(validation.labels, evaluation.probabilities)}
+    on_validation = predict(served, validation.pixels)
+    metrics = {
+        **metrics,
+        **evaluation.metrics(),
+        "validation": classification_metrics(validation.labels, on_validation.probabilities),
+    }
     if flip_average:
         single = predict(model, validation.pixels).probabilities
-        metrics["single_view_accuracy"] = classification_metrics(validation.labels, single)[
-            "accuracy"
-        ]
+        metrics["validation"]["single_view_accuracy"] = classification_metrics(
+            validation.labels, single
+        )["accuracy"]
     with tempfile.TemporaryDirectory(prefix="catdog-train-") as scratch:
         model_file = Path(scratch) / MODEL_FILE
         _inference_copy(served).save(model_file)
         canary_metrics, canary_bytes = _canaries(model_file, validation)
         metrics.update(
             flip_averaged=flip_average,
-            eval_images_per_second=evaluation.images_per_second,
+            eval_images_per_second=on_validation.images_per_second,
             code_version=metrics.get("code_version") or code_version(),
             created_at=to_iso(clock()),
             model_bytes=model_file.stat().st_size,
             canary=canary_metrics,
         )
         metrics["wall_time_s"] = timer() - started
-        where = sink.write(model_file, metrics, canary_bytes)
-    _log(log, f"wrote {where}: accuracy {metrics['accuracy']}")
+        manifest = evaluation.manifest_file(metrics.get("split", {}))
+        where = sink.write(model_file, metrics, canary_bytes, {EVALUATION_FILE: manifest})
+    _log(log, f"wrote {where}: evaluation accuracy {metrics['accuracy']} on {metrics['n']}")
     return metrics
 
 
@@ -197,19 +234,6 @@ def _check_trainable(train: DecodedSet) -> None:
     missing = [name for name in LABELS if counts[name] == 0]
     if missing:
         raise InvalidInput(f"no training images labeled {' or '.join(missing)}")
-
-
-def _champion_accuracy(
-    champion_model: Any, validation: DecodedSet, input_size: int
-) -> float | None:
-    """The champion's accuracy on the same validation images (re-decoded at its own size)."""
-    if not len(validation):
-        return None
-    size = model_input_size(champion_model)
-    decoded = validation if size == input_size else decode_examples(validation.examples, size)
-    probabilities = predict(champion_model, decoded.pixels).probabilities
-    accuracy = classification_metrics(decoded.labels, probabilities)["accuracy"]
-    return None if accuracy is None else float(accuracy)
 
 
 def _canaries(

@@ -1,6 +1,7 @@
 """A pipeline training run (``python -m training_job --run-id ID``): catalog-labeled
-images (plus an optional folder), warm start from the champion, progress on the
-run record, the artifact under version == run id. The pipeline moves the run on.
+images (plus an optional folder), incremental from the champion or a full retrain as
+the run asks, progress on the run record, the artifact under version == run id.
+The pipeline moves the run on.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def load_champion(settings: Settings, storage: Storage) -> Champion | None:
     if current is None:
         return None
     model_dir = fetch_artifact(storage.blobs, current.version, settings.model_cache_dir)
-    return Champion(current.version, load_model(model_dir))
+    return Champion(current.version, load_model(model_dir), current.data_cutoff)
 
 
 def run_job(
@@ -55,7 +56,7 @@ def run_job(
     """Train for ``run_id``. 0 on success (run left in TRAINING); on failure the run
     becomes FAILED with the error text and the exit status is non-zero."""
     try:
-        storage.runs.get(run_id)
+        run = storage.runs.get(run_id)
     except NotFound as exc:
         _emit(log, f"training_job: {exc}")
         return 3
@@ -65,7 +66,7 @@ def run_job(
         champion = load_champion(settings, storage)
         run_training(
             examples,
-            TrainingConfig.from_settings(settings),
+            TrainingConfig.from_settings(settings, retrain_mode=run.retrain_mode.value),
             BlobArtifactSink(storage.blobs, run_id),
             version=run_id,
             champion=champion,

@@ -38,6 +38,11 @@ class TrainingConfig:
     batch_size: int = 32
     seed: int = 1337
     learning_rate: float = 2e-3
+    # "incremental": continue from the champion on new labels plus a replay sample
+    # for about incremental_steps steps; "full": fit from scratch on every training image.
+    retrain_mode: str = "incremental"
+    replay_size: int = 2000
+    incremental_steps: int = 300
     # A warm start continues from the champion's weights at this fraction of the rate.
     warm_start_lr_factor: float = 0.1
     warmup_epochs: int = 1
@@ -62,6 +67,8 @@ class TrainingConfig:
             epochs=settings.default_epochs,
             batch_size=settings.training_batch_size,
             seed=settings.training_seed,
+            replay_size=settings.replay_size,
+            incremental_steps=settings.incremental_steps,
         )
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 

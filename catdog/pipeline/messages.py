@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from catdog.domain import Trigger
+from catdog.domain import RetrainMode, Trigger
 from catdog.errors import InvalidInput
 from catdog.settings import Settings
 
@@ -76,6 +76,7 @@ class ExecutionContext(Output):
     execution_id: str | None
     trigger: Trigger
     force: bool
+    retrain_mode: RetrainMode
     wait_seconds: int
     training_timeout_seconds: int
     heartbeat_timeout_seconds: int
@@ -94,6 +95,7 @@ class ExecutionContext(Output):
             execution_id=envelope.execution_id,
             trigger=Trigger(trigger),
             force=force,
+            retrain_mode=parse_retrain_mode(raw.get("retrain_mode")),
             wait_seconds=_int(raw.get("wait_seconds", settings.wait_seconds), "wait_seconds"),
             training_timeout_seconds=_int(
                 raw.get("training_timeout_seconds", settings.training_timeout_seconds),
@@ -106,7 +108,20 @@ class ExecutionContext(Output):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "trigger": self.trigger.value}
+        return {
+            **asdict(self),
+            "trigger": self.trigger.value,
+            "retrain_mode": self.retrain_mode.value,
+        }
+
+
+def parse_retrain_mode(raw: object) -> RetrainMode:
+    """``incremental`` (the default when absent) or ``full``."""
+    if raw is None:
+        return RetrainMode.INCREMENTAL
+    if raw not in (RetrainMode.INCREMENTAL.value, RetrainMode.FULL.value):
+        raise InvalidInput(f"retrain_mode must be 'incremental' or 'full', not {raw!r}")
+    return RetrainMode(str(raw))
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,7 @@ class RunInput:
     execution_name: str
     execution_id: str | None
     trigger: Trigger
+    retrain_mode: RetrainMode = RetrainMode.INCREMENTAL
 
     @classmethod
     def from_envelope(cls, envelope: Envelope) -> RunInput:
@@ -147,6 +163,7 @@ class RunInput:
             execution_name=envelope.execution_name,
             execution_id=envelope.execution_id,
             trigger=Trigger(_get(envelope.state, "trigger")),
+            retrain_mode=parse_retrain_mode(envelope.state.get("retrain_mode")),
         )
 
 
@@ -201,13 +218,19 @@ class ArtifactStatus(Output):
 
 @dataclass(frozen=True)
 class Validation(Output):
+    """The gate's decision with its evidence (``catdog.gate``)."""
+
     accepted: bool
-    accuracy: float
+    rule: str
+    accuracy: float | None
     champion_version: str | None
     champion_accuracy: float | None
     min_accuracy: float
     max_accuracy_drop: float
+    min_eval_images: int
+    manifest_id: str
     reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
     outcome: Outcome | None = None
 
 

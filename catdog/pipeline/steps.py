@@ -8,11 +8,14 @@ current champion again changes nothing).
 
 from __future__ import annotations
 
+from typing import Any
+
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
 from catdog.champion import roll_back_refused
 from catdog.clock import from_iso
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus
 from catdog.errors import (
+    EvidenceMismatch,
     InvalidInput,
     ModelRejected,
     NotFound,
@@ -20,6 +23,7 @@ from catdog.errors import (
     TrainingFailed,
     TrainingTimedOut,
 )
+from catdog.gate import GatePolicy, PairedEvidence, decide
 from catdog.new_labels import new_labels
 from catdog.pipeline.cleanup import fail_orphaned_run, fail_run, reject_candidate
 from catdog.pipeline.deps import PipelineDeps, run_id_for
@@ -77,7 +81,9 @@ def create_training_run(deps: PipelineDeps, request: RunInput) -> RunCreated:
     """Take the one-active-run lock (raises RunAlreadyActive), first failing an orphan."""
     run_id = run_id_for(request.execution_name)
     orphans = fail_orphaned_run(deps, run_id)
-    run = deps.storage.runs.create(run_id, request.trigger, deps.clock(), request.execution_id)
+    run = deps.storage.runs.create(
+        run_id, request.trigger, deps.clock(), request.execution_id, request.retrain_mode
+    )
     return RunCreated(run.run_id, orphans)
 
 
@@ -124,19 +130,24 @@ def check_artifact(deps: PipelineDeps, request: ArtifactCheckInput) -> ArtifactS
 
 
 def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
-    """The gate: accuracy >= minimum and >= champion - allowed drop, on the same images.
+    """The gate (``catdog.gate.decide``) on the paired scores the training job recorded.
 
-    Registers the version as a candidate and moves the run to evaluating; a
-    model that fails the gate is marked rejected, and so is its run.
+    Refuses (EvidenceMismatch) metrics whose champion and challenger scores come
+    from different evaluation manifests. Registers the version as a candidate with
+    the decision in its metrics and moves the run to evaluating; a model that fails
+    the gate is marked rejected, and so is its run, with the reason.
     """
     storage, run_id, now = deps.storage, ref.run_id, deps.clock()
     metrics = read_metrics(storage.blobs, run_id)
-    gate = storage.settings.get()
-    accuracy = _number(metrics.get("accuracy"), "accuracy")
-    champion_version = metrics.get("champion_version")
-    champion_accuracy = metrics.get("champion_accuracy")
-    if champion_accuracy is not None:
-        champion_accuracy = _number(champion_accuracy, "champion_accuracy")
+    evidence = recorded_evidence(metrics)
+    champion = storage.registry.champion()
+    manager = storage.settings.get()
+    decision = decide(
+        GatePolicy.from_settings(manager),
+        evidence,
+        champion_now=None if champion is None else champion.version,
+    )
+    metrics = {**metrics, "gate_decision": decision.to_dict()}
     cutoff = metrics.get("data_cutoff")
     storage.registry.register(
         ModelVersion(
@@ -159,40 +170,56 @@ def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
             model_version=run_id,
             metrics=metrics,
         )
-    reasons = []
-    if accuracy < gate.min_accuracy:
-        reasons.append(f"accuracy {accuracy:.4f} < minimum {gate.min_accuracy:.4f}")
-    if champion_accuracy is not None and accuracy < champion_accuracy - gate.max_accuracy_drop:
-        reasons.append(
-            f"accuracy {accuracy:.4f} < champion {champion_version} {champion_accuracy:.4f} "
-            f"- allowed drop {gate.max_accuracy_drop:.4f}"
-        )
-    accepted = not reasons
-    if not accepted:
+    if not decision.accepted:
         reject_candidate(deps, run_id)
         storage.runs.transition(
             run_id,
             RunStatus.REJECTED,
             now,
             allowed_from=frozenset({RunStatus.EVALUATING}),
-            error="; ".join(reasons),
+            error=decision.reason,
         )
     return Validation(
-        accepted=accepted,
-        accuracy=accuracy,
-        champion_version=champion_version,
-        champion_accuracy=champion_accuracy,
-        min_accuracy=gate.min_accuracy,
-        max_accuracy_drop=gate.max_accuracy_drop,
-        reason="; ".join(reasons) or f"accuracy {accuracy:.4f} passes the gate",
-        outcome=None if accepted else "rejected",
+        accepted=decision.accepted,
+        rule=decision.rule.value,
+        accuracy=evidence.challenger_accuracy,
+        champion_version=evidence.champion_version,
+        champion_accuracy=evidence.champion_accuracy,
+        min_accuracy=manager.min_accuracy,
+        max_accuracy_drop=manager.max_accuracy_drop,
+        min_eval_images=manager.min_eval_images,
+        manifest_id=evidence.manifest_id,
+        reason=decision.reason,
+        evidence=decision.evidence,
+        outcome=None if decision.accepted else "rejected",
     )
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"metrics.json {name} must be a number, not {value!r}")
-    return float(value)
+def recorded_evidence(metrics: dict[str, Any]) -> PairedEvidence:
+    """The paired evidence in a run's metrics, checked for one manifest throughout."""
+    manifest = metrics.get("manifest_id")
+    scores = metrics.get("scores")
+    raw = metrics.get("gate_evidence")
+    if not isinstance(manifest, str) or not isinstance(scores, dict) or not isinstance(raw, dict):
+        raise EvidenceMismatch("metrics.json has no paired gate evidence (manifest_id, scores)")
+    evidence = PairedEvidence.from_dict(raw)
+    challenger, champion = scores.get("challenger"), scores.get("champion")
+    if not isinstance(challenger, dict):
+        raise EvidenceMismatch("metrics.json has no challenger scores")
+    sources = {"challenger": challenger.get("manifest_id"), "evidence": evidence.manifest_id}
+    if champion is not None:
+        sources["champion"] = champion.get("manifest_id") if isinstance(champion, dict) else None
+    different = {name: value for name, value in sources.items() if value != manifest}
+    if different:
+        shown = ", ".join(f"{name} {value}" for name, value in sorted(different.items()))
+        raise EvidenceMismatch(
+            f"scores come from different evaluation manifests: run {manifest}; {shown}"
+        )
+    if challenger.get("correct") != evidence.challenger_correct or (
+        champion is not None and champion.get("correct") != evidence.champion_correct
+    ):
+        raise EvidenceMismatch("the recorded scores and the gate evidence disagree")
+    return evidence
 
 
 def promote_model(deps: PipelineDeps, request: PromoteInput) -> Promotion:
@@ -205,7 +232,7 @@ def promote_model(deps: PipelineDeps, request: PromoteInput) -> Promotion:
             run_id,
             expected_champion=request.champion_version,
             by=PROMOTED_BY,
-            reason=f"retraining run {run_id} passed the accuracy gate",
+            reason=f"retraining run {run_id} passed the promotion gate",
             at=now,
         )
         previous = change.from_version

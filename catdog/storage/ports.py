@@ -23,6 +23,7 @@ from catdog.domain import (
     ModelVersion,
     Page,
     Prediction,
+    RetrainMode,
     RunProgress,
     RunStatus,
     TrainingRun,
@@ -141,7 +142,12 @@ class TrainingRuns(Protocol):
     """Training runs, with at most one active (pending, training, evaluating) at a time."""
 
     def create(
-        self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+        self,
+        run_id: str,
+        trigger: Trigger,
+        at: datetime,
+        execution_id: str | None = None,
+        retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
     ) -> TrainingRun:
         """Create a pending run. Atomic: raises RunAlreadyActive if another run is active.
 

@@ -78,6 +78,7 @@ def test_check_manager_mode_normalises_the_input_with_production_defaults(
     assert result == {
         "trigger": "schedule",
         "force": False,
+        "retrain_mode": "incremental",
         "wait_seconds": 7,
         "training_timeout_seconds": 6 * 3600,
         "heartbeat_timeout_seconds": 3600,

@@ -26,6 +26,7 @@ from catdog.pipeline.compute import ComputeState, ComputeStatus
 from catdog.pipeline.executions import ExecutionDetail
 from catdog.pipeline.runtime import LocalPipeline
 from catdog.storage.ports import Storage
+from tests.gate_metrics import paired_metrics
 
 BASELINE = "baseline"
 
@@ -98,9 +99,11 @@ class FakeTrainCompute:
             return
         champion = self._storage.registry.champion()
         metrics: dict[str, Any] = {
-            "accuracy": self.script.accuracy,
-            "champion_version": None if champion is None else champion.version,
-            "champion_accuracy": None if champion is None else champion.accuracy,
+            **paired_metrics(
+                self.script.accuracy,
+                champion_version=None if champion is None else champion.version,
+                champion_accuracy=None if champion is None else champion.accuracy,
+            ),
             "data_cutoff": to_iso(utc_now()),
             "canary": [],
         }
@@ -190,7 +193,13 @@ def install_champion(
     storage.registry.promote(BASELINE, None, "test", "baseline", now)
 
 
-def set_mode(storage: Storage, mode: Mode, threshold: int = 5, min_accuracy: float = 0.8) -> None:
+def set_mode(
+    storage: Storage,
+    mode: Mode,
+    threshold: int = 5,
+    min_accuracy: float = 0.8,
+    min_eval_images: int | None = None,
+) -> None:
     current = storage.settings.get()
     storage.settings.put(
         type(current)(
@@ -198,5 +207,6 @@ def set_mode(storage: Storage, mode: Mode, threshold: int = 5, min_accuracy: flo
             label_threshold=threshold,
             min_accuracy=min_accuracy,
             max_accuracy_drop=current.max_accuracy_drop,
+            min_eval_images=current.min_eval_images if min_eval_images is None else min_eval_images,
         )
     )

@@ -28,7 +28,8 @@ def test_pipeline_run_waits_and_prints_the_outcome(
     out = capsys.readouterr().out.strip()
     name = out.split(":", 1)[0]
     assert name.startswith("manual-")
-    assert out.endswith(f"promoted - accuracy 0.9500 passes the gate - now serving {name}")
+    assert "promoted - accuracy 0.9500 on 400 evaluation images passes every rule" in out
+    assert out.endswith(f"- now serving {name}")
     assert storage.registry.champion().version == name  # type: ignore[union-attr]
 
     assert main(["executions"]) == 0

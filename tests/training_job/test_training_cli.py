@@ -34,6 +34,7 @@ def test_train_writes_a_complete_model_directory(trained_dir: tuple[Path, Path])
     assert sorted(p.name for p in out.iterdir()) == [
         "_SUCCESS",
         "canary",
+        "evaluation.json",
         "metrics.json",
         "model.keras",
     ]

@@ -31,7 +31,8 @@ def test_export_keeps_the_network_and_history_and_redoes_the_measurements(
     trained = run_training(
         folder_examples(class_folder), config, DirectoryArtifactSink(single), version="v9"
     )
-    assert trained["flip_averaged"] is False and "single_view_accuracy" not in trained
+    assert trained["flip_averaged"] is False
+    assert "single_view_accuracy" not in trained["validation"]
 
     served = tmp_path / "served"
     exported = export_model_dir(single, class_folder, served)
@@ -42,9 +43,16 @@ def test_export_keeps_the_network_and_history_and_redoes_the_measurements(
     assert on_disk["history"] == trained["history"]
     assert on_disk["counts"] == trained["counts"]
     assert on_disk["version"] == "v9"
-    assert on_disk["single_view_accuracy"] == pytest.approx(trained["accuracy"])
+    single_view = on_disk["validation"]["single_view_accuracy"]
+    assert single_view == pytest.approx(trained["validation"]["accuracy"])
     assert on_disk["repackaged_from"]["accuracy"] == pytest.approx(trained["accuracy"])
-    assert exported["n"] == trained["n"]
+    # The same evaluation images, now scored in the served form.
+    assert exported["n"] == trained["n"] > 0
+    assert exported["manifest_id"] == trained["manifest_id"]
+    assert (
+        json.loads((served / "evaluation.json").read_text())["manifest_id"]
+        == (trained["manifest_id"])
+    )
     assert [c["sha256"] for c in on_disk["canary"]] == [c["sha256"] for c in trained["canary"]]
 
     # Same weights inside; the served model averages the photo and its mirror.

@@ -60,7 +60,11 @@ def test_a_run_trains_on_catalog_labels_and_stays_in_training(
     metrics = read_metrics(storage.blobs, "run-1")
     assert metrics["version"] == "run-1"
     assert metrics["data_cutoff"] == to_iso(latest_label)
-    assert metrics["counts"]["train"]["cat"] + metrics["counts"]["validation"]["cat"] == 12
+    sides = ("train", "validation", "evaluation")
+    assert sum(metrics["counts"][side]["cat"] for side in sides) == 12
+    # No champion to continue from: a full fit on every training image.
+    n_train = sum(metrics["counts"]["train"].values())
+    assert metrics["training_selection"] == {"mode": "full", "new": n_train, "replay": 0}
     assert metrics["champion_version"] is None
 
 
@@ -73,7 +77,7 @@ def test_the_optional_folder_adds_to_catalog_images(
     settings = tiny_settings.with_changes(training_data_dir=folder, default_epochs=1)
     assert run_job("run-2", settings, storage) == 0
     counts = read_metrics(storage.blobs, "run-2")["counts"]
-    assert sum(counts["train"].values()) + sum(counts["validation"].values()) == 24
+    assert sum(sum(counts[side].values()) for side in ("train", "validation", "evaluation")) == 24
 
 
 def test_a_run_with_a_champion_warm_starts_and_compares(
@@ -97,7 +101,12 @@ def test_a_run_with_a_champion_warm_starts_and_compares(
     metrics = read_metrics(storage.blobs, "run-3")
     assert metrics["warm_started_from"] == "champ"
     assert metrics["champion_version"] == "champ"
-    assert isinstance(metrics["champion_accuracy"], float)
+    evidence = metrics["gate_evidence"]
+    assert evidence["champion_version"] == "champ"
+    assert isinstance(evidence["champion_accuracy"], float)
+    assert evidence["manifest_id"] == metrics["manifest_id"]
+    assert metrics["scores"]["champion"]["manifest_id"] == metrics["manifest_id"]
+    assert metrics["training_selection"]["mode"] == "incremental"
 
 
 def test_no_labeled_images_fails_the_run(tiny_settings: Settings, storage: Storage) -> None:

@@ -63,7 +63,8 @@ def test_sagemaker_mode_trains_on_the_channel_and_writes_sm_model_dir(
     assert metrics["version"] == "sm-job-1"
     assert metrics["epochs_run"] == 1
     assert metrics["config"]["seed"] == 4
-    assert metrics["counts"]["train"]["cat"] + metrics["counts"]["validation"]["cat"] == 16
+    sides = ("train", "validation", "evaluation")
+    assert sum(metrics["counts"][side]["cat"] for side in sides) == 16
     assert sorted(p.name for p in (model_dir / "canary").iterdir()) == sorted(
         entry["name"] for entry in metrics["canary"]
     )

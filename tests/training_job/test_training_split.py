@@ -12,11 +12,11 @@ from catdog.errors import InvalidInput
 from tests.training_job.training_images import class_image_bytes, write_class_folder
 from training_job.data import (
     Example,
+    Side,
+    SplitFractions,
     data_cutoff,
     example_from_bytes,
     folder_examples,
-    Side,
-    SplitFractions,
     merge_examples,
     split_examples,
 )

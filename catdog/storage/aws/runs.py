@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from catdog.clock import to_iso
-from catdog.domain import Page, RunProgress, RunStatus, TrainingRun, Trigger
+from catdog.domain import Page, RetrainMode, RunProgress, RunStatus, TrainingRun, Trigger
 from catdog.errors import NotFound, RunAlreadyActive
 from catdog.storage.aws import schema as s
 from catdog.storage.aws.dynamo import (
@@ -33,9 +33,14 @@ class DynamoTrainingRuns:
         self._table = table
 
     def create(
-        self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+        self,
+        run_id: str,
+        trigger: Trigger,
+        at: datetime,
+        execution_id: str | None = None,
+        retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
     ) -> TrainingRun:
-        run = TrainingRun.new(run_id, trigger, at, execution_id)
+        run = TrainingRun.new(run_id, trigger, at, execution_id, retrain_mode)
 
         def attempt() -> TrainingRun:
             codes = transact(self._client, [self._put(run, rev=None), self._take_lock(run_id)])

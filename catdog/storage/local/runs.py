@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from catdog.clock import to_iso
-from catdog.domain import Page, RunProgress, RunStatus, TrainingRun, Trigger
+from catdog.domain import Page, RetrainMode, RunProgress, RunStatus, TrainingRun, Trigger
 from catdog.errors import InvalidInput, NotFound, RunAlreadyActive
 from catdog.storage.cursor import check_limit, decode_cursor, encode_cursor
 from catdog.storage.local.database import Database
@@ -19,9 +19,14 @@ class SqliteTrainingRuns:
         self._db = db
 
     def create(
-        self, run_id: str, trigger: Trigger, at: datetime, execution_id: str | None = None
+        self,
+        run_id: str,
+        trigger: Trigger,
+        at: datetime,
+        execution_id: str | None = None,
+        retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
     ) -> TrainingRun:
-        run = TrainingRun.new(run_id, trigger, at, execution_id)
+        run = TrainingRun.new(run_id, trigger, at, execution_id, retrain_mode)
         with self._db.write() as conn:
             existing = _load(conn, run_id)
             if existing is not None:
