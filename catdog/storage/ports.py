@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from catdog.catalog_views import CatalogView
 from catdog.domain import (
     CatalogCounts,
     ChampionChange,
@@ -99,6 +100,13 @@ class ImageCatalog(Protocol):
         self, cursor: str | None = None, limit: int = 50
     ) -> Page[ImageRecord]:
         """Predicted but unlabeled images, least confident first (|p - 0.5| ascending)."""
+        ...
+
+    def browse(
+        self, view: CatalogView, cursor: str | None = None, limit: int = 50
+    ) -> Page[ImageRecord]:
+        """One page of a manager's view (``catdog.catalog_views``), read from that view's
+        own index: full pages, whatever the catalog's size. Bad cursor: InvalidInput."""
         ...
 
     def list_pending(self, limit: int = 100) -> list[ImageRecord]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from catdog.catalog_views import CatalogView, View
 from catdog.clock import to_iso
 from catdog.domain import (
     CatalogCounts,
@@ -24,6 +25,7 @@ from catdog.storage.aws import schema as s
 from catdog.storage.aws.catalog_items import audit_values, image_record, image_values, label_change
 from catdog.storage.aws.dynamo import (
     Retry,
+    SortKey,
     decode,
     encode,
     encode_value,
@@ -43,6 +45,25 @@ _UNLABELED = s.index_named(s.IMAGE_INDEXES, s.UNLABELED_BY_UNCERTAINTY)
 _BY_LABELED_AT = s.index_named(s.IMAGE_INDEXES, s.BY_LABELED_AT)
 _PENDING = s.index_named(s.IMAGE_INDEXES, s.PENDING_INDEX)
 _BY_SHA256 = s.index_named(s.IMAGE_INDEXES, s.BY_SHA256)
+_BY_CONFIDENCE = s.index_named(s.IMAGE_INDEXES, s.BY_CONFIDENCE)
+_BY_KEY = s.index_named(s.IMAGE_INDEXES, s.BY_KEY)
+# The newest-first views: the index and the partition value that holds exactly their items.
+_VIEW_INDEX = {
+    View.ALL: (_BY_UPLOAD, s.ALL_IMAGES),
+    View.CAT: (_BY_PREDICTION, "cat"),
+    View.DOG: (_BY_PREDICTION, "dog"),
+    View.LABELED: (s.index_named(s.IMAGE_INDEXES, s.LABELED_BY_UPLOAD), s.LABELED),
+    View.UNLABELED: (s.index_named(s.IMAGE_INDEXES, s.UNLABELED_BY_UPLOAD), s.NOLABEL),
+    View.DISAGREEMENT: (s.index_named(s.IMAGE_INDEXES, s.DISAGREEMENT_BY_UPLOAD), s.DISAGREE),
+}
+
+
+def _disagreement(disagree: bool) -> tuple[str, str, dict[str, Any]]:
+    """Update-expression parts that put the image in (or take it out of) the
+    disagreement index: a SET part, a REMOVE part, and the values the SET needs."""
+    if disagree:
+        return ", disagree_pk = :dp", "", {":dp": s.DISAGREE}
+    return "", ", disagree_pk", {}
 
 
 class DynamoImageCatalog:
@@ -92,6 +113,20 @@ class DynamoImageCatalog:
         label = parse_label(label)
         return self._page(_BY_PREDICTION, label, cursor, limit, newest_first=True)
 
+    def browse(
+        self, view: CatalogView, cursor: str | None = None, limit: int = 50
+    ) -> Page[ImageRecord]:
+        if view.prefix is not None:
+            prefix = SortKey("begins_with(#s, :s)", view.prefix)
+            return self._page(_BY_KEY, s.ALL_IMAGES, cursor, limit, newest_first=False, sort=prefix)
+        if view.view is View.UNSURE:
+            below = SortKey("#s < :s", s.confidence_bound(view.unsure_below))
+            return self._page(
+                _BY_CONFIDENCE, s.PREDICTED, cursor, limit, newest_first=False, sort=below
+            )
+        index, partition = _VIEW_INDEX[view.view]
+        return self._page(index, partition, cursor, limit, newest_first=True)
+
     def list_unlabeled_by_uncertainty(
         self, cursor: str | None = None, limit: int = 50
     ) -> Page[ImageRecord]:
@@ -117,14 +152,20 @@ class DynamoImageCatalog:
             current = self._get_item(key)
             rev = int(current["rev"])
             change = LabelChange(key, current.get("label"), label, by, at)
+            predicted = current.get("predicted_label")
+            disagree_set, disagree_remove, disagree_values = _disagreement(
+                predicted is not None and predicted != label
+            )
             writes = [
                 {
                     "Update": {
                         "TableName": self._table,
                         "Key": encode(s.image_key(key)),
                         "UpdateExpression": "SET #label = :label, labeled_at = :at, "
-                        "labeled_by = :by, labeled_pk = :lp, labeled_sk = :at, #rev = :next "
-                        "REMOVE unlabeled_pk, uncertainty_sk",
+                        "labeled_by = :by, labeled_pk = :lp, labeled_sk = :at, #rev = :next"
+                        + disagree_set
+                        + " REMOVE unlabeled_pk, uncertainty_sk, nolabel_pk"
+                        + disagree_remove,
                         "ConditionExpression": "#rev = :rev",
                         "ExpressionAttributeNames": {"#label": "label", "#rev": "rev"},
                         "ExpressionAttributeValues": encode(
@@ -135,6 +176,7 @@ class DynamoImageCatalog:
                                 ":lp": s.LABELED,
                                 ":next": rev + 1,
                                 ":rev": rev,
+                                **disagree_values,
                             }
                         ),
                     }
@@ -179,17 +221,27 @@ class DynamoImageCatalog:
             }
             expression = (
                 "SET predicted_label = :label, confidence = :confidence, "
-                "model_version = :version, #rev = :next"
+                "model_version = :version, #rev = :next, predicted_pk = :pp, confidence_sk = :cs"
             )
-            if current.get("label") is None:
+            values[":pp"] = s.PREDICTED
+            values[":cs"] = s.confidence_sk(prediction.confidence, key)
+            labeled = current.get("label")
+            if labeled is None:
                 expression += ", unlabeled_pk = :up, uncertainty_sk = :us"
                 values[":up"] = s.UNLABELED
                 values[":us"] = s.uncertainty_sk(prediction.confidence, key)
+            disagree_set, disagree_remove, disagree_values = _disagreement(
+                labeled is not None and labeled != label
+            )
+            values.update(disagree_values)
             try:
                 self._client.update_item(
                     TableName=self._table,
                     Key=encode(s.image_key(key)),
-                    UpdateExpression=expression + " REMOVE pending_pk",
+                    UpdateExpression=expression
+                    + disagree_set
+                    + " REMOVE pending_pk"
+                    + disagree_remove,
                     ConditionExpression="#rev = :rev",
                     ExpressionAttributeNames={"#rev": "rev"},
                     ExpressionAttributeValues=encode(values),
@@ -224,7 +276,14 @@ class DynamoImageCatalog:
         return CatalogCounts(images=int(item.get("images", 0)), labeled=int(item.get("labeled", 0)))
 
     def _page(
-        self, index: s.Index, partition: str, cursor: str | None, limit: int, *, newest_first: bool
+        self,
+        index: s.Index,
+        partition: str,
+        cursor: str | None,
+        limit: int,
+        *,
+        newest_first: bool,
+        sort: SortKey | None = None,
     ) -> Page[ImageRecord]:
         items, next_cursor = query_page(
             self._client,
@@ -234,6 +293,7 @@ class DynamoImageCatalog:
             cursor=cursor,
             limit=limit,
             newest_first=newest_first,
+            sort=sort,
         )
         return Page(items=[image_record(decode(item)) for item in items], next_cursor=next_cursor)
 

@@ -44,6 +44,13 @@ def image_values(record: ImageRecord) -> dict[str, Any]:
         values["predicted_label"] = parse_label(record.prediction.label)
         values["confidence"] = float(record.prediction.confidence)
         values["model_version"] = record.prediction.model_version
+    if record.prediction is not None:
+        values["predicted_pk"] = s.PREDICTED
+        values["confidence_sk"] = s.confidence_sk(record.prediction.confidence, record.key)
+    if record.label is None:
+        values["nolabel_pk"] = s.NOLABEL
+    elif record.prediction is not None and record.prediction.label != record.label:
+        values["disagree_pk"] = s.DISAGREE
     if record.label is not None:
         values["label"] = parse_label(record.label)
         labeled_at = None if record.labeled_at is None else to_iso(record.labeled_at)

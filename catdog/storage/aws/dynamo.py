@@ -6,6 +6,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -74,6 +75,15 @@ def start_key(cursor: str, index: Index, partition_value: str) -> Item:
     return {name: {"S": value} for name, value in key.items()}
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """A key condition on an index's sort key (``#s``) against ``:s``:
+    ``"begins_with(#s, :s)"`` or ``"#s < :s"``."""
+
+    expression: str
+    value: str
+
+
 def query_page(
     client: Any,
     table: str,
@@ -83,13 +93,16 @@ def query_page(
     cursor: str | None,
     limit: int,
     newest_first: bool,
+    sort: SortKey | None = None,
 ) -> tuple[list[Item], str | None]:
     """One page of an index query; the cursor is None exactly when nothing follows."""
     check_limit(limit)
     start = None if cursor is None else start_key(cursor, index, partition_value)
     items: list[Item] = []
     # Ask for one extra item: it tells whether another page exists without a wasted call.
-    pages = iter_query(client, table, index, partition_value, newest_first, start, Limit=limit + 1)
+    pages = iter_query(
+        client, table, index, partition_value, newest_first, start, sort, Limit=limit + 1
+    )
     for item in pages:
         items.append(item)
         if len(items) > limit:
@@ -104,9 +117,10 @@ def iter_query(
     partition_value: str,
     newest_first: bool,
     start: Item | None = None,
+    sort: SortKey | None = None,
     **extra: Any,
 ) -> Iterator[Item]:
-    """Every item of one index partition, following LastEvaluatedKey."""
+    """Every item of one index partition (where ``sort`` holds), following LastEvaluatedKey."""
     request: dict[str, Any] = {
         "TableName": table,
         "IndexName": index.name,
@@ -116,6 +130,10 @@ def iter_query(
         "ScanIndexForward": not newest_first,
         **extra,
     }
+    if sort is not None:
+        request["KeyConditionExpression"] += f" AND {sort.expression}"
+        request["ExpressionAttributeNames"]["#s"] = index.sort
+        request["ExpressionAttributeValues"][":s"] = {"S": sort.value}
     if start is not None:
         request["ExclusiveStartKey"] = start
     for response in paginate(client, request):

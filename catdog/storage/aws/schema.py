@@ -22,6 +22,15 @@ Images table (``settings.aws.images_table``)
         pending_pk="PENDING", upload_sk                            -> GSI pending
             (sparse: only while not yet predicted)
         sha256, image_key                                          -> GSI by_sha256
+        labeled_pk + upload_sk                                     -> GSI labeled_by_upload
+        nolabel_pk="NOLABEL", upload_sk                            -> GSI unlabeled_by_upload
+            (sparse: only while unlabeled)
+        disagree_pk="DISAGREE", upload_sk                          -> GSI disagreement_by_upload
+            (sparse: only while labeled, predicted, and the two differ)
+        predicted_pk="PREDICTED", confidence_sk="<confidence>#<key>" -> GSI by_confidence
+            (sparse: only once predicted; fixed-width confidence, so "< :threshold" is a range)
+        all_pk, image_key                                          -> GSI by_key
+            (key prefix search: begins_with on the sort key)
     label audit entry   pk="IMG#<key>"  sk="LABEL#<rev, 10 digits>"
         image_key, old_label, new_label, by, at (ISO)
     counters            pk="META"       sk="COUNTS"
@@ -84,6 +93,14 @@ UNLABELED_BY_UNCERTAINTY = "unlabeled_by_uncertainty"
 BY_LABELED_AT = "by_labeled_at"
 PENDING_INDEX = "pending"
 BY_SHA256 = "by_sha256"
+LABELED_BY_UPLOAD = "labeled_by_upload"
+UNLABELED_BY_UPLOAD = "unlabeled_by_upload"
+DISAGREEMENT_BY_UPLOAD = "disagreement_by_upload"
+BY_CONFIDENCE = "by_confidence"
+BY_KEY = "by_key"
+NOLABEL = "NOLABEL"
+DISAGREE = "DISAGREE"
+PREDICTED = "PREDICTED"
 
 # Settings table
 SETTINGS_KEY = {PK: "SETTINGS", SK: "MANAGER"}
@@ -122,6 +139,16 @@ def labeled_sk(labeled_at: str | None) -> str:
     return labeled_at or "0"
 
 
+def confidence_sk(confidence: float, key: str) -> str:
+    """Fixed-width confidence then key, so string order is confidence order."""
+    return f"{confidence:.17f}#{key}"
+
+
+def confidence_bound(below: float) -> str:
+    """Every ``confidence_sk`` of a confidence under ``below`` sorts before this."""
+    return f"{below:.17f}"
+
+
 def uncertainty_sk(confidence: float, key: str) -> str:
     """Fixed-width |p - 0.5| then key, so string order is uncertainty order."""
     return f"{abs(confidence - 0.5):.17f}#{key}"
@@ -143,6 +170,11 @@ IMAGE_INDEXES: tuple[Index, ...] = (
     Index(BY_LABELED_AT, "labeled_pk", "labeled_sk"),
     Index(PENDING_INDEX, "pending_pk", "upload_sk"),
     Index(BY_SHA256, "sha256", "image_key"),
+    Index(LABELED_BY_UPLOAD, "labeled_pk", "upload_sk"),
+    Index(UNLABELED_BY_UPLOAD, "nolabel_pk", "upload_sk"),
+    Index(DISAGREEMENT_BY_UPLOAD, "disagree_pk", "upload_sk"),
+    Index(BY_CONFIDENCE, "predicted_pk", "confidence_sk"),
+    Index(BY_KEY, "all_pk", "image_key"),
 )
 CREATED_INDEXES: tuple[Index, ...] = (Index(BY_CREATED, "list_pk", "created_sk"),)
 

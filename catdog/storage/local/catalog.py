@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from catdog.catalog_views import CatalogView, View, prefix_upper_bound
 from catdog.clock import from_iso, to_iso
 from catdog.domain import (
     CatalogCounts,
@@ -23,6 +24,15 @@ from catdog.storage.cursor import check_limit, decode_cursor, encode_cursor
 from catdog.storage.local.database import Database
 
 _NEWEST = "ORDER BY uploaded_at DESC, key DESC"
+# The WHERE of each partial index (migration 5), repeated exactly so SQLite picks it.
+_VIEW_WHERE = {
+    View.ALL: "",
+    View.LABELED: "label IS NOT NULL",
+    View.UNLABELED: "label IS NULL",
+    View.DISAGREEMENT: (
+        "label IS NOT NULL AND predicted_label IS NOT NULL AND label <> predicted_label"
+    ),
+}
 
 
 class SqliteImageCatalog:
@@ -78,6 +88,52 @@ class SqliteImageCatalog:
         self, label: Label, cursor: str | None = None, limit: int = 50
     ) -> Page[ImageRecord]:
         return self._newest_page("predicted_label = ?", (parse_label(label),), cursor, limit)
+
+    def browse(
+        self, view: CatalogView, cursor: str | None = None, limit: int = 50
+    ) -> Page[ImageRecord]:
+        if view.prefix is not None:
+            return self._prefix_page(view.prefix, cursor, limit)
+        if view.view is View.UNSURE:
+            return self._unsure_page(view.unsure_below, cursor, limit)
+        if view.view in (View.CAT, View.DOG):
+            return self.list_by_prediction(parse_label(view.view.value), cursor, limit)
+        return self._newest_page(_VIEW_WHERE[view.view], (), cursor, limit)
+
+    def _prefix_page(self, prefix: str, cursor: str | None, limit: int) -> Page[ImageRecord]:
+        check_limit(limit)
+        low, above = prefix, ">="
+        if cursor is not None:
+            (after,) = _position(cursor, (str,))
+            if after >= prefix:
+                low, above = after, ">"
+        rows = (
+            self._db.connection()
+            .execute(
+                f"SELECT * FROM images WHERE key {above} ? AND key < ? ORDER BY key LIMIT ?",
+                (low, prefix_upper_bound(prefix), limit + 1),
+            )
+            .fetchall()
+        )
+        return _page(rows, limit, lambda r: [r["key"]])
+
+    def _unsure_page(self, below: float, cursor: str | None, limit: int) -> Page[ImageRecord]:
+        check_limit(limit)
+        where = "predicted_label IS NOT NULL AND confidence < ?"
+        params: tuple[Any, ...] = (below,)
+        if cursor is not None:
+            confidence, key = _position(cursor, (float, str))
+            where += " AND (confidence, key) > (?, ?)"
+            params = (*params, confidence, key)
+        rows = (
+            self._db.connection()
+            .execute(
+                f"SELECT * FROM images WHERE {where} ORDER BY confidence, key LIMIT ?",
+                (*params, limit + 1),
+            )
+            .fetchall()
+        )
+        return _page(rows, limit, lambda r: [r["confidence"], r["key"]])
 
     def list_unlabeled_by_uncertainty(
         self, cursor: str | None = None, limit: int = 50

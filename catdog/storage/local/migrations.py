@@ -100,4 +100,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (address, day)
     )
     """,
+    # 5: the manager's catalog views (catdog.catalog_views): one index each, so a page
+    # of any view reads only its own rows.
+    """
+    CREATE INDEX images_labeled_newest ON images (uploaded_at DESC, key DESC)
+        WHERE label IS NOT NULL;
+    CREATE INDEX images_unlabeled_newest ON images (uploaded_at DESC, key DESC)
+        WHERE label IS NULL;
+    CREATE INDEX images_disagreement_newest ON images (uploaded_at DESC, key DESC)
+        WHERE label IS NOT NULL AND predicted_label IS NOT NULL AND label <> predicted_label;
+    CREATE INDEX images_by_confidence ON images (confidence, key)
+        WHERE predicted_label IS NOT NULL
+    """,
 ]
