@@ -14,6 +14,7 @@ from catdog.pipeline.outcome import outcome_of
 from catdog.storage.cursor import check_limit
 from web.api import image_json, json_body, text_field
 from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
+from web.browse import browse_view
 from web.control import (
     cancel_training_run,
     current_champion_version,
@@ -44,6 +45,17 @@ def get_label_history(key: str) -> Response:
     catalog = deps().storage.catalog
     catalog.get(key)
     return jsonify(items=[change.to_dict() for change in catalog.label_history(key)])
+
+
+@api_manager.get("/catalog")
+def get_catalog() -> Response:
+    """The manager's image browser: one view (each an index) or a key prefix, by pages."""
+    current = deps()
+    view = browse_view(request.args, current.settings.unsure_threshold)
+    limit = parse_limit(request.args.get("limit"))
+    page = current.storage.catalog.browse(view, request.args.get("cursor") or None, limit)
+    items = [image_json(current.uploads.view(record)) for record in page.items]
+    return jsonify(items=items, next_cursor=page.next_cursor)
 
 
 @api_manager.get("/labels/new")

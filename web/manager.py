@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from catdog.catalog_views import View
 from catdog.domain import parse_label
 from catdog.errors import InvalidInput, InvalidSettings
 from web.auth import current_manager, protect_pages
+from web.browse import browse_args, browse_view
 from web.control import update_settings
 from web.deps import deps
 from web.login import safe_next
@@ -20,6 +22,7 @@ protect_pages(manager)
 manager.before_request(verify_csrf)
 
 QUEUE_PAGE = 20
+BROWSE_PAGE = 50
 MAX_BULK = 200
 
 
@@ -35,6 +38,24 @@ def queue() -> str:
     page = current.storage.catalog.list_unlabeled_by_uncertainty(cursor, QUEUE_PAGE)
     views = [current.uploads.view(record) for record in page.items]
     return render_template("manager/queue.html", images=views, page=page, cursor=cursor)
+
+
+@manager.get("/images")
+def images() -> str:
+    """Every image with its prediction and label, by view (each an index) or key prefix."""
+    current = deps()
+    view = browse_view(request.args, current.settings.unsure_threshold)
+    cursor = request.args.get("cursor") or None
+    page = current.storage.catalog.browse(view, cursor, BROWSE_PAGE)
+    return render_template(
+        "manager/images.html",
+        images=[current.uploads.view(record) for record in page.items],
+        page=page,
+        cursor=cursor,
+        view=view,
+        views=list(View),
+        args=browse_args(request.args),
+    )
 
 
 @manager.get("/search")
@@ -75,7 +96,7 @@ def label_many() -> Any:
     for key in keys:
         current.storage.catalog.set_label(key, label, current_manager(), current.clock())
     flash(f"Labeled {len(keys)} image{'s' if len(keys) != 1 else ''} as {label}.")
-    return redirect(url_for("manager.queue"), code=303)
+    return redirect(safe_next(request.form.get("next") or url_for("manager.queue")), code=303)
 
 
 @manager.get("/settings")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.catalog_views import View
 from catdog.pipeline.outcome import Outcome
 
 JSON = "application/json"
@@ -92,6 +93,23 @@ def manager_paths() -> dict[str, Any]:
                     "200": _json(_ref("TrainingRun"), "the cancelled run"),
                     **_errors(401, 404, 409),
                 },
+            }
+        },
+        "/api/v1/catalog": {
+            "get": {
+                "summary": "Every image with prediction, confidence and label, by one view "
+                "(each served by its own index: full pages at any catalog size) or key prefix",
+                "security": MANAGER_READ,
+                "parameters": [
+                    *PAGING,
+                    _query(
+                        "view",
+                        {"type": "string", "enum": [v.value for v in View]},
+                        "all (default), cat, dog, labeled, unlabeled, disagreement, unsure",
+                    ),
+                    _query("prefix", {"type": "string"}, "keys starting with this (view all)"),
+                ],
+                "responses": {"200": {"description": "items, next_cursor"}, **_errors(400, 401)},
             }
         },
         "/api/v1/labels/new": {

@@ -67,6 +67,23 @@
       var index = all.indexOf(row);
       return all[index + 1] || null;
     }
+    // The image browser keeps labeled rows and shows their new label (and disagreement).
+    function showLabel(row, value) {
+      var cell = row.querySelector('[data-field="label"]');
+      var badge = document.createElement("span");
+      badge.className = "badge badge-" + value;
+      badge.textContent = value;
+      cell.textContent = "";
+      cell.appendChild(badge);
+      var predicted = row.getAttribute("data-predicted");
+      if (predicted && predicted !== value) {
+        var disagree = document.createElement("span");
+        disagree.className = "badge badge-disagree";
+        disagree.textContent = "disagrees";
+        cell.appendChild(document.createTextNode(" "));
+        cell.appendChild(disagree);
+      }
+    }
     function label(row, value) {
       var button = row.querySelector('button[data-label="' + value + '"]');
       var body = new FormData();
@@ -80,7 +97,8 @@
         row.removeAttribute("aria-busy");
         if (!response.ok) { window.alert("Labeling failed (HTTP " + response.status + ")."); return; }
         var following = next(row);
-        row.parentNode.removeChild(row);
+        if (form.getAttribute("data-queue") === "keep") { showLabel(row, value); }
+        else { row.parentNode.removeChild(row); }
         select(following);
       });
     }
