@@ -5,8 +5,11 @@ transaction into the catalog's own table; no blobs, the listing never reads
 them), starts the real web app (``python -m web``, gunicorn) on 127.0.0.1 and
 times ``GET /api/v1/images`` pages over keep-alive HTTP: the first page, a page
 in the middle (reached by following cursors, 100 records a page), and the same
-two for a class filter (``label=cat``). Run for 1,000 and 100,000 records, it
-shows whether the cost of a page depends on the size of the catalog.
+two for a class filter (``label=cat``); then the managers' image browser
+(``GET /api/v1/catalog``) for each view (cat, dog, labeled, unlabeled,
+disagreement, unsure) and a key-prefix search, each served by its own index.
+Run for 1,000 and 100,000 records, it shows whether the cost of a page depends
+on the size of the catalog, and that every page is full.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import requests
 
 from benchmarks.inference_load import free_port
 from benchmarks.output import write_result
+from catdog.auth.accounts import ManagerAccounts
 from catdog.clock import to_iso
 from catdog.settings import Settings
 from catdog.storage.local.database import Database
@@ -36,6 +40,21 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "list_bench.json"
 PAGE = 24
 WALK_PAGE = 100
+MANAGER = "bench"
+PASSWORD = "benchmark password 1"
+# The image browser's views with the share of the catalog each holds (``fill_catalog``),
+# and a key-prefix search that matches 100 keys at any size. The middle page is
+# reached after half of each view's matches.
+BROWSER_QUERIES: dict[str, tuple[dict[str, str], float]] = {
+    "cat": ({"view": "cat"}, 1 / 2),
+    "dog": ({"view": "dog"}, 1 / 2),
+    "labeled": ({"view": "labeled"}, 1 / 3),
+    "unlabeled": ({"view": "unlabeled"}, 2 / 3),
+    "disagreement": ({"view": "disagreement"}, 1 / 6),
+    "unsure": ({"view": "unsure"}, 2 / 5),
+    "prefix img-00005": ({"prefix": "img-00005"}, 0.0),
+}
+PREFIX_MATCHES = 100
 INSERT = (
     "INSERT INTO images (key, content_type, size, width, height, sha256, uploaded_at,"
     " predicted_label, confidence, model_version, label, labeled_at, labeled_by)"
@@ -44,13 +63,23 @@ INSERT = (
 
 
 def fill_catalog(database: Path, count: int) -> float:
-    """``count`` classified records, one a second apart; returns the seconds it took."""
+    """``count`` classified records, one a second apart; returns the seconds it took.
+
+    Confidence cycles 0.50..0.99 (two in five unsure, under 0.7); every third image
+    is labeled, and one in six against its prediction, so every view has matches
+    spread over the whole catalog.
+    """
     started = time.perf_counter()
     start = datetime(2026, 1, 1, tzinfo=UTC)
 
     def rows() -> Any:
         for i in range(count):
             key = f"img-{i:07d}"
+            predicted = "cat" if i % 2 else "dog"
+            label = None
+            if i % 3 == 0:
+                label = predicted if i % 2 else ("cat" if predicted == "dog" else "dog")
+            moment = to_iso(start + timedelta(seconds=i))
             yield (
                 key,
                 "image/jpeg",
@@ -58,18 +87,28 @@ def fill_catalog(database: Path, count: int) -> float:
                 500,
                 375,
                 hashlib.sha256(key.encode()).hexdigest(),
-                to_iso(start + timedelta(seconds=i)),
-                "cat" if i % 2 else "dog",
+                moment,
+                predicted,
                 0.5 + (i % 50) / 100,
                 "baseline",
-                None,
-                None,
-                None,
+                label,
+                None if label is None else moment,
+                None if label is None else MANAGER,
             )
 
     with Database(database).write() as conn:
         conn.executemany(INSERT, rows())
     return time.perf_counter() - started
+
+
+def manager_token(data_dir: Path, base: str) -> str:
+    """A manager account in the catalog's database, and an API token for it."""
+    ManagerAccounts(Database(Settings(data_dir=data_dir).database_path)).add_user(MANAGER, PASSWORD)
+    response = requests.post(
+        f"{base}/api/v1/tokens", json={"username": MANAGER, "password": PASSWORD}, timeout=30
+    )
+    response.raise_for_status()
+    return str(response.json()["token"])
 
 
 def start_web(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -121,10 +160,12 @@ def measure_position(
     session: requests.Session, url: str, query: dict[str, Any], repeats: int, skip: int
 ) -> dict[str, Any]:
     """Pages of ``PAGE`` records at the start, and after ``skip`` records reached by cursors."""
-    start = [timed_page(session, url, {**query, "limit": PAGE})[0] for _ in range(repeats)]
+    timed = [timed_page(session, url, {**query, "limit": PAGE}) for _ in range(repeats)]
+    start = [elapsed for elapsed, _ in timed]
+    first_items = len(timed[-1][1]["items"])
     cursor, walked, walk_ms = None, 0, []
     while walked < skip:
-        params = {**query, "limit": WALK_PAGE, **({"cursor": cursor} if cursor else {})}
+        params = {**query, "limit": min(WALK_PAGE, skip), **({"cursor": cursor} if cursor else {})}
         elapsed, page = timed_page(session, url, params)
         walk_ms.append(elapsed)
         walked += len(page["items"])
@@ -140,6 +181,7 @@ def measure_position(
         "start": summary(start),
         "middle": {**summary(middle), "after_records": walked},
         "cursor_walk_100_per_page": summary(walk_ms) if walk_ms else None,
+        "items_on_first_page": first_items,
         "items_on_middle_page": len(page["items"]),
     }
 
@@ -151,15 +193,30 @@ def measure_size(count: int, repeats: int, workdir: Path) -> dict[str, Any]:
     port = free_port()
     web = start_web(data_dir, port, workdir / f"web-{count}.log")
     try:
+        base = f"http://127.0.0.1:{port}"
         session = requests.Session()
-        url = f"http://127.0.0.1:{port}/api/v1/images"
+        # A manager's token: the browser needs it, and managers are not rate limited.
+        session.headers["Authorization"] = f"Bearer {manager_token(data_dir, base)}"
+        url = f"{base}/api/v1/images"
         for _ in range(5):  # warm both gunicorn workers and their connections
             timed_page(session, url, {"limit": PAGE})
+        catalog = f"{base}/api/v1/catalog"
+        views = {
+            name: measure_position(
+                session, catalog, query, repeats, int(count * share / 2) or PREFIX_MATCHES // 2
+            )
+            for name, (query, share) in BROWSER_QUERIES.items()
+        }
         return {
             "records": count,
             "bulk_insert_s": round(insert_s, 2),
             "all": measure_position(session, url, {}, repeats, count // 2),
             "label_cat": measure_position(session, url, {"label": "cat"}, repeats, count // 4),
+            "browser": views,
+            "browser_pages_full": all(
+                v["items_on_middle_page"] == PAGE and v["items_on_first_page"] == PAGE
+                for v in views.values()
+            ),
         }
     finally:
         web.send_signal(signal.SIGTERM)

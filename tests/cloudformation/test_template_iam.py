@@ -84,9 +84,17 @@ def test_only_the_train_instance_can_be_started_and_stopped(resources):
     statements = _statements(resources["PipelineFunctionRole"])
     (control,) = [s for s in statements if "ec2:StartInstances" in s["Action"]]
     assert control["Resource"]["Fn::Sub"].endswith(":instance/${TrainInstance}")
+    # The web app stops it when a manager cancels a run; it never starts it.
+    (stop,) = [
+        s for s in _statements(resources["WebFunctionRole"]) if "ec2:StopInstances" in s["Action"]
+    ]
+    assert stop["Action"] == ["ec2:StopInstances"]
+    assert stop["Resource"]["Fn::Sub"].endswith(":instance/${TrainInstance}")
     for name, role in of_type(resources, "AWS::IAM::Role").items():
-        if name != "PipelineFunctionRole":
-            actions = {a for s in _statements(role) for a in _as_list(s["Action"])}
+        actions = {a for s in _statements(role) for a in _as_list(s["Action"])}
+        if name == "WebFunctionRole":
+            assert "ec2:StartInstances" not in actions
+        elif name != "PipelineFunctionRole":
             assert not actions & {"ec2:StartInstances", "ec2:StopInstances"}, name
 
 
