@@ -75,7 +75,7 @@ class DecodeBudget:
     than ``wait_s`` ends in DecoderBusy (answered 429 with Retry-After).
     """
 
-    def __init__(self, max_image_bytes: int, pool_bytes: int, wait_s: float = 10.0) -> None:
+    def __init__(self, max_image_bytes: int, pool_bytes: int, wait_s: float = 20.0) -> None:
         if max_image_bytes < 1 or pool_bytes < max_image_bytes:
             raise ValueError("the pool must hold at least one image of the largest allowed size")
         self.max_image_bytes = max_image_bytes

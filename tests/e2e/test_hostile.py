@@ -146,6 +146,7 @@ REJECTED: list[Case] = [
         400,
     ),
     Case("listing: limit=abc", listing("limit=abc"), 400, "invalid_input"),
+    Case("listing: limit=² (a non-ASCII digit)", listing("limit=%C2%B2"), 400, "invalid_input"),
     Case("listing: forged cursor", listing("cursor=Li4vLi4vZXRj"), 400, "invalid_input"),
     Case("listing: label=horse", listing("label=horse"), 400, "invalid_input"),
     Case(
