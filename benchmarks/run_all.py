@@ -52,6 +52,12 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], str]] = {
         ["--runs", "1", "--skips", "3"],
         "--output",
     ),
+    "runtime_memory": (
+        "benchmarks.runtime_memory_bench",
+        ["--ticks", "5000"],
+        ["--ticks", "1000"],
+        "--out",
+    ),
 }
 
 
@@ -147,6 +153,18 @@ def headline(benchmarks: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
                 size["label_cat"]["middle"]["p50_ms"],
             ),
         ]
+        for view, measured in (size.get("browser") or {}).items():
+            rows.append(
+                (
+                    f"image browser p50, {count} records: {view}, first / middle (ms)",
+                    [measured["start"]["p50_ms"], measured["middle"]["p50_ms"]],
+                )
+            )
+    memory = benchmarks.get("runtime_memory")
+    rows += [
+        ("catdog up growth over the scheduled ticks (MB)", _get(memory, "growth_mb_after_warmup")),
+        ("scheduled ticks measured", _get(memory, "ticks")),
+    ]
     return rows
 
 

@@ -1,4 +1,4 @@
-"""``catdog images import DIR`` and ``catdog images sweep-orphans``."""
+"""``catdog images import DIR``, ``catdog images sweep-orphans`` and ``catdog images reindex``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="remove image blobs no catalog record references (after the grace period)",
     )
     sweeper.set_defaults(func=sweep_orphans)
+    reindexer = commands.add_parser(
+        "reindex",
+        help="AWS: put images stored before the image browser's indexes existed into them",
+    )
+    reindexer.set_defaults(func=reindex)
+
+
+def reindex(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.backend != "aws":
+        print("nothing to do: the SQLite indexes are built by the database migrations")
+        return 0
+    from catdog.storage.aws.clients import aws_clients
+    from catdog.storage.aws.reindex import reindex_images
+
+    _, dynamodb = aws_clients(settings)
+    changed = reindex_images(dynamodb, settings.aws.images_table)
+    print(f"{changed} images updated for the image browser's indexes")
+    return 0
 
 
 def sweep_orphans(args: argparse.Namespace, settings: Settings) -> int:
