@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], str]] = {
         ["--uploads", "30"],
         "--out",
     ),
+    "decode_memory": ("benchmarks.decode_memory_bench", [], [], "--out"),
     "list_pages": (
         "benchmarks.list_bench",
         ["--repeats", "100"],

@@ -14,7 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
-from catdog.process_memory import PeakSampler, tree_bytes
+from catdog.process_tree import PeakSampler, tree_bytes
 from tests.e2e.api import error_of, photo
 from tests.e2e.conftest import StartSystem
 from tests.e2e.system import MANAGER, PASSWORD, CatdogSystem

@@ -1,4 +1,4 @@
-"""How much memory a process tree holds, from /proc (Linux): for the memory figures.
+"""How much memory and CPU time a process tree uses, from /proc (Linux): for the figures.
 
 Proportional set size (PSS) splits pages shared between processes (gunicorn
 workers forked from one parent) among them, so a tree's sum counts each page
@@ -7,6 +7,7 @@ once; where ``smaps_rollup`` is missing, resident set size (RSS) is used.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -49,6 +50,19 @@ def process_bytes(pid: int) -> int:
 
 def tree_bytes(root: int) -> int:
     return sum(process_bytes(pid) for pid in tree_pids(root))
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User plus system CPU time of the live processes of the tree so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 class PeakSampler:
