@@ -218,7 +218,7 @@ def _requested_version() -> str | None:
         return None
     try:
         payload: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays
         raise InvalidInput('the body must be JSON: {"version": "..."} or empty') from None
     if not isinstance(payload, dict) or set(payload) - {"version"}:
         raise InvalidInput('the body must be JSON: {"version": "..."} or empty')

@@ -20,6 +20,7 @@ from catdog.url_import import UrlImporter
 from web import filters
 from web.deps import EXTENSION, build_deps
 from web.http_errors import HTTP_CODES, error_headers, json_error, status_for
+from web.json_bodies import SafeJSONProvider
 from web.ports import Inference, Orchestrator
 from web.security import SessionCookies, add_security_headers, csrf_token
 from web.static_files import register_static
@@ -45,6 +46,7 @@ def create_app(
     tests pass their own storage, inference fake, orchestrator and clock."""
     settings = _with_secret_key(settings or Settings.from_env())
     app = Flask(__name__, static_folder=None)
+    app.json = SafeJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,

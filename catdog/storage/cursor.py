@@ -20,7 +20,8 @@ def decode_cursor(cursor: str) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        # RecursionError: a forged cursor of deeply nested JSON arrays.
         raise InvalidInput("the cursor is not valid; start again without it") from None
 
 

@@ -4,6 +4,7 @@ query parameter of every route, odd CSRF tokens and headers."""
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -181,3 +182,37 @@ def _ensure_manager(app: Flask) -> None:
     accounts = app.extensions["catdog"].local_auth.accounts
     if not accounts.exists(MANAGER):
         accounts.add_user(MANAGER, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/tokens"),
+        ("POST", "/api/v1/images"),
+        ("PUT", "/api/v1/settings"),
+        ("PUT", "/api/v1/images/odd/label"),
+        ("POST", "/api/v1/models/v1/promote"),
+    ],
+)
+def test_deeply_nested_json_is_a_400(hostile_app: Flask, method: str, path: str) -> None:
+    """Python's JSON parser recurses per level: 100,000 ``[`` raised RecursionError (500)."""
+    _ensure_manager(hostile_app)
+    client = hostile_app.test_client()
+    token = client.post(
+        "/api/v1/tokens", json={"username": MANAGER, "password": PASSWORD}
+    ).get_json()["token"]
+    response = client.open(
+        path,
+        method=method,
+        data=b"[" * 100_000,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_input"
+
+
+def test_a_forged_cursor_of_nested_arrays_is_a_400(hostile_app: Flask) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * 5000).decode()
+    for path in ("/api/v1/images", "/images"):
+        response = hostile_app.test_client().get(path, query_string={"cursor": cursor})
+        assert response.status_code == 400
