@@ -177,6 +177,10 @@ def test_hosted_ui_authorization_code_flow_with_pkce(aws_app):
     assert client.get("/manager/").status_code == 302
 
     client.get("/manager/login?next=/manager/queue")
+    non_ascii = client.get("/manager/auth/callback?code=abc&state=%C3%BCber")
+    assert non_ascii.status_code == 401  # compare_digest refuses non-ASCII str: was a 500
+
+    client.get("/manager/login?next=/manager/queue")
     query = {
         k: v[0]
         for k, v in parse_qs(
