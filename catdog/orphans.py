@@ -10,12 +10,15 @@ record exists, and a lifecycle rule expires what stays tagged.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from catdog.storage.ports import BlobStore, Bucket, ImageCatalog
 
+log = logging.getLogger(__name__)
 ModifiedAt = Callable[[Bucket, str], float | None]
 _PREFIXES = ("originals/", "thumbnails/")
 
@@ -68,3 +71,33 @@ class OrphanSweeper:
                 self._blobs.delete("images", name)
                 report.removed.append(name)
         return report
+
+
+class PeriodicSweep:
+    """Runs a sweeper every ``interval_s`` in a daemon thread (``catdog up``)."""
+
+    def __init__(self, sweeper: OrphanSweeper, interval_s: float = 3600.0) -> None:
+        self._sweeper = sweeper
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="orphan-sweeper", daemon=True)
+        self.sweeps = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval_s):
+            try:
+                report = self._sweeper.sweep()
+            except Exception:  # a storage hiccup must not end the sweeping
+                log.exception("event=orphan_sweep_failed")
+                continue
+            self.sweeps += 1
+            if report.removed:
+                log.info("event=orphans_removed count=%d", len(report.removed))

@@ -3,7 +3,8 @@
 Children: the inference server and the web app (production WSGI servers of
 their own). In this process: the local Step Functions runtime (moto's ASL
 interpreter with the Lambda handlers dispatched in-process), its scheduler,
-and the classifier of images stored while the inference server was down.
+the classifier of images stored while the inference server was down, and the
+sweeper of orphaned image blobs.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Protocol
 from catdog.bootstrap import default_baseline_dir, ensure_champion
 from catdog.composition import with_local_secrets
 from catdog.errors import ConfigurationError
+from catdog.orphans import OrphanSweeper, PeriodicSweep
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
+from catdog.storage.local.blobs import LocalBlobStore
 from catdog.storage.ports import Storage
 from catdog.supervisor import Child, ChildSpec, Supervisor
 
@@ -53,7 +56,14 @@ def in_process_services(settings: Settings, storage: Storage) -> list[Service]:
     from catdog.pipeline.runtime import LocalPipeline
 
     client = InferenceClient(settings.inference_base_url, settings.inference_admin_token)
-    return [LocalPipeline(settings, storage), PendingClassifier(storage, client)]
+    services: list[Service] = [LocalPipeline(settings, storage), PendingClassifier(storage, client)]
+    blobs = storage.blobs
+    if isinstance(blobs, LocalBlobStore):
+        sweeper = OrphanSweeper(
+            blobs, storage.catalog, blobs.modified_at, settings.orphan_grace_seconds
+        )
+        services.append(PeriodicSweep(sweeper))
+    return services
 
 
 def run_system(settings: Settings) -> int:

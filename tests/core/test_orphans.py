@@ -13,7 +13,7 @@ import pytest
 from catdog.composition import build_ingest
 from catdog.domain import original_blob_name, thumbnail_blob_name
 from catdog.errors import ServiceUnavailable
-from catdog.orphans import OrphanSweeper, blob_sha256
+from catdog.orphans import OrphanSweeper, PeriodicSweep, blob_sha256
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.local.blobs import LocalBlobStore
@@ -79,3 +79,25 @@ def test_only_image_blob_names_are_considered() -> None:
     assert blob_sha256(thumbnail_blob_name(sha)) == sha
     assert blob_sha256("models/v1/model.keras") is None
     assert blob_sha256("originals/ab/not-a-sha") is None
+
+
+def test_the_periodic_sweep_runs_until_stopped(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    storage = build_local_storage(settings)
+    blobs = storage.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    orphan = "originals/ab/" + "ab" * 32
+    blobs.put("images", orphan, b"x", "image/jpeg", pending=True)
+    age(blobs, orphan, 2 * DAY)
+    sweeper = OrphanSweeper(blobs, storage.catalog, blobs.modified_at, grace_s=DAY)
+    periodic = PeriodicSweep(sweeper, interval_s=0.01)
+    periodic.start()
+    try:
+        for _ in range(1000):
+            if not blobs.exists("images", orphan):
+                break
+            time.sleep(0.01)
+    finally:
+        periodic.stop()
+    assert not blobs.exists("images", orphan)
+    assert periodic.sweeps >= 1
