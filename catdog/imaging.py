@@ -150,16 +150,26 @@ def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
     out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
     rows = factor * max(1, STRIP_ROWS // factor)
     for top in range(0, height, rows):
-        strip = _strip_to_rgb(image.crop((0, top, width, min(height, top + rows))), peak)
-        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+        strip = image.crop((0, top, width, min(height, top + rows)))
+        out.paste(_strip_to_rgb(strip, peak, factor), (0, top // factor))
     return out
 
 
-def _strip_to_rgb(strip: Image.Image, peak: int) -> Image.Image:
+def _strip_to_rgb(strip: Image.Image, peak: int, factor: int) -> Image.Image:
+    """One strip as RGB, reduced by ``factor``."""
     if strip.mode in _SIXTEEN_BIT:
-        # Pillow clips 16-bit values when converting; scale them to 8 bits instead.
-        values = np.asarray(strip).astype(np.int64)
-        strip = Image.fromarray(np.clip(values * 255 // peak, 0, 255).astype(np.uint8), "L")
+        # Averaged at 32 bits first (a factor squared fewer values to scale), then
+        # scaled to 8 bits: Pillow would clip 16-bit values instead of scaling them.
+        deep = strip.convert("I") if strip.mode != "I" else strip
+        values = np.asarray(deep.reduce(factor) if factor > 1 else deep).astype(np.int64)
+        return Image.fromarray(np.clip(values * 255 // peak, 0, 255).astype(np.uint8), "L").convert(
+            "RGB"
+        )
+    rgb = _to_rgb(strip)
+    return rgb.reduce(factor) if factor > 1 else rgb
+
+
+def _to_rgb(strip: Image.Image) -> Image.Image:
     if strip.mode == "P" and "transparency" in strip.info:
         strip = strip.convert("RGBA")
     if strip.mode in _WITH_ALPHA:
