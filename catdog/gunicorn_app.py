@@ -6,6 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import NoMoreData, ParseException
+
+# What gunicorn raises inside an application that reads a malformed or cut-off
+# request body (a bad chunk size, a body shorter than announced): the client's
+# fault, answered 400 by every catdog app, never 500.
+MALFORMED_BODY_ERRORS: tuple[type[Exception], ...] = (ParseException, NoMoreData)
+MALFORMED_BODY_MESSAGE = "the request body is malformed or incomplete"
 
 
 class EmbeddedGunicorn(BaseApplication):  # type: ignore[misc]

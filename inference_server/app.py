@@ -27,6 +27,7 @@ from catdog.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
 from catdog.rate_limits import MemoryBuckets, RateLimiter, anonymous_rules
 from catdog.settings import Settings
 from inference_server.service import InferenceService
@@ -86,6 +87,8 @@ def create_app(
     app.register_blueprint(api)
     app.register_error_handler(CatdogError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
+    for kind in MALFORMED_BODY_ERRORS:
+        app.register_error_handler(kind, _malformed_body)
     app.register_error_handler(Exception, _unexpected_error)
     return app
 
@@ -258,6 +261,10 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
         return _error_body(ImageTooLarge.code, "the upload is too large", 413)
     code = (error.name or "http_error").lower().replace(" ", "_")
     return _error_body(code, error.description or code, status)
+
+
+def _malformed_body(error: Exception) -> tuple[Response, int]:
+    return _error_body("invalid_input", MALFORMED_BODY_MESSAGE, 400)
 
 
 def _unexpected_error(error: Exception) -> tuple[Response, int]:

@@ -14,6 +14,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from catdog.auth.cognito import SigningKeys, TokenPoster
 from catdog.clock import Clock
 from catdog.errors import CatdogError, ConfigurationError, Unauthorized
+from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from catdog.url_import import UrlImporter
@@ -134,6 +135,14 @@ def _register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return json_error(HTTP_CODES.get(status, "http_error"), message, status)
         return _error_page(status, message)
+
+    def malformed_body(error: Exception) -> Any:
+        if _wants_json():
+            return json_error("invalid_input", MALFORMED_BODY_MESSAGE, 400)
+        return _error_page(400, MALFORMED_BODY_MESSAGE)
+
+    for kind in MALFORMED_BODY_ERRORS:
+        app.register_error_handler(kind, malformed_body)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

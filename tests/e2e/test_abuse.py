@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -141,6 +142,23 @@ def test_login_never_redirects_off_site(system: CatdogSystem) -> None:
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/manager/"
+
+
+@pytest.mark.parametrize("server", ["web", "inference"])
+def test_a_malformed_chunked_body_is_a_400(system: CatdogSystem, server: str) -> None:
+    """Found by probing: gunicorn's InvalidChunkSize reached the app and became a 500."""
+    port = system.web_port if server == "web" else system.inference_port
+    path = "/api/v1/images" if server == "web" else "/v1/predict"
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: image/png\r\nConnection: close\r\n\r\nzz\r\n"
+    )
+    if server == "web":
+        request = request.replace("image/png", "application/json")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request.encode())
+        status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"400", status_line
 
 
 def test_a_flood_of_anonymous_uploads_is_throttled(system: CatdogSystem) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from gunicorn.http.errors import InvalidChunkSize
 
 from catdog.errors import CatdogError
 from catdog.preprocessing import preprocess_bytes
@@ -216,3 +218,31 @@ def test_a_forged_cursor_of_nested_arrays_is_a_400(hostile_app: Flask) -> None:
     for path in ("/api/v1/images", "/images"):
         response = hostile_app.test_client().get(path, query_string={"cursor": cursor})
         assert response.status_code == 400
+
+
+class BrokenChunkedBody(io.BytesIO):
+    """What gunicorn hands the app for ``Transfer-Encoding: chunked`` with a bad chunk."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise InvalidChunkSize(b"zz")
+
+    def readinto(self, buffer: Any) -> int:
+        raise InvalidChunkSize(b"zz")
+
+    def readline(self, size: int | None = -1) -> bytes:
+        raise InvalidChunkSize(b"zz")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api/v1/images", "application/json"), ("/api/v1/images", "multipart/form-data; boundary=x")],
+)
+def test_a_malformed_chunked_body_is_a_400(
+    hostile_app: Flask, path: str, content_type: str
+) -> None:
+    """Found by probing catdog up: gunicorn's InvalidChunkSize surfaced as a 500."""
+    response = hostile_app.test_client().post(
+        path, input_stream=BrokenChunkedBody(), headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_input"
