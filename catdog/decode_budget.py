@@ -46,25 +46,29 @@ class DecodePlan:
 
     mode: str
     decoded_size: tuple[int, int]
-    reduce_factor: int
+    reduce_factor: tuple[int, int]
     estimated_bytes: int
 
 
 def plan_decode(
-    fmt: str, mode: str, decoded_size: tuple[int, int], reduce_factor: int
+    fmt: str, mode: str, decoded_size: tuple[int, int], reduce_factor: tuple[int, int]
 ) -> DecodePlan:
     """Estimate the peak bytes of decoding ``decoded_size`` pixels of ``mode`` (only the
     first frame is ever decoded, so further frames cost nothing), converting them to
-    RGB in strips, and keeping the result reduced by ``reduce_factor``."""
+    RGB in strips, and keeping the result reduced by ``reduce_factor`` (x, y)."""
     width, height = decoded_size
-    factor = max(1, reduce_factor)
+    factor_x, factor_y = max(1, reduce_factor[0]), max(1, reduce_factor[1])
     per_pixel = _BYTES_PER_PIXEL.get(mode, _DEFAULT_BYTES_PER_PIXEL)
     decoded = width * height * per_pixel * _DECODER_COPIES.get(fmt, 1)
-    strip_rows = factor * max(1, STRIP_ROWS // factor)
-    strip = width * min(height, strip_rows) * _DEFAULT_BYTES_PER_PIXEL * _STRIP_COPIES
-    reduced = -(-width // factor) * -(-height // factor) * _DEFAULT_BYTES_PER_PIXEL
+    strip = width * min(height, strip_rows(factor_y)) * _DEFAULT_BYTES_PER_PIXEL * _STRIP_COPIES
+    reduced = -(-width // factor_x) * -(-height // factor_y) * _DEFAULT_BYTES_PER_PIXEL
     # A reduced copy exists twice while it is turned upright (EXIF orientation).
-    return DecodePlan(mode, decoded_size, factor, decoded + strip + 2 * reduced)
+    return DecodePlan(mode, decoded_size, (factor_x, factor_y), decoded + strip + 2 * reduced)
+
+
+def strip_rows(factor_y: int) -> int:
+    """Rows converted at a time: about STRIP_ROWS, a whole multiple of the reduction."""
+    return factor_y * max(1, STRIP_ROWS // factor_y)
 
 
 class DecodeBudget:

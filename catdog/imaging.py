@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from catdog.decode_budget import STRIP_ROWS, DecodeBudget, plan_decode
+from catdog.decode_budget import DecodeBudget, plan_decode, strip_rows
 from catdog.errors import ImageTooLarge, InvalidImage
 
 # Formats we accept from users, with the content type we serve them back with.
@@ -126,10 +126,16 @@ def decode_rgb(
             return (rgb.transpose(method) if method is not None else rgb), info
 
 
-def reduce_factor(decoded: tuple[int, int], size: int, fit: Fit) -> int:
-    """The integer box-reduction that keeps ``REDUCING_GAP`` times ``size`` pixels."""
-    side = min(decoded) if fit == "cover" else max(decoded)
-    return max(1, side // (size * REDUCING_GAP))
+def reduce_factor(decoded: tuple[int, int], size: int, fit: Fit) -> tuple[int, int]:
+    """The integer box-reduction (x, y) that keeps ``REDUCING_GAP`` times ``size`` pixels:
+    per axis for "cover" (the model input is squashed to a square anyway, as Pillow's
+    own ``resize(reducing_gap=...)`` reduces), the same on both for "contain"."""
+    width, height = decoded
+    keep = size * REDUCING_GAP
+    if fit == "cover":
+        return max(1, width // keep), max(1, height // keep)
+    both = max(1, max(width, height) // keep)
+    return both, both
 
 
 def thumbnail_jpeg(rgb: Image.Image, size: int) -> bytes:
@@ -141,32 +147,33 @@ def thumbnail_jpeg(rgb: Image.Image, size: int) -> bytes:
     return out.getvalue()
 
 
-def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
-    """``image`` as RGB reduced by ``factor``, converted a strip of rows at a time."""
-    if image.mode == "RGB" and factor == 1:
+def _reduced_rgb(image: Image.Image, factor: tuple[int, int]) -> Image.Image:
+    """``image`` as RGB reduced by ``factor`` (x, y), converted a strip of rows at a time."""
+    if image.mode == "RGB" and factor == (1, 1):
         return image
     width, height = image.size
     peak = _sixteen_bit_peak(image)
-    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
-    rows = factor * max(1, STRIP_ROWS // factor)
+    out = Image.new("RGB", (-(-width // factor[0]), -(-height // factor[1])))
+    rows = strip_rows(factor[1])
     for top in range(0, height, rows):
         strip = image.crop((0, top, width, min(height, top + rows)))
-        out.paste(_strip_to_rgb(strip, peak, factor), (0, top // factor))
+        out.paste(_strip_to_rgb(strip, peak, factor), (0, top // factor[1]))
     return out
 
 
-def _strip_to_rgb(strip: Image.Image, peak: int, factor: int) -> Image.Image:
+def _strip_to_rgb(strip: Image.Image, peak: int, factor: tuple[int, int]) -> Image.Image:
     """One strip as RGB, reduced by ``factor``."""
+    reducing = factor != (1, 1)
     if strip.mode in _SIXTEEN_BIT:
         # Averaged at 32 bits first (a factor squared fewer values to scale), then
         # scaled to 8 bits: Pillow would clip 16-bit values instead of scaling them.
         deep = strip.convert("I") if strip.mode != "I" else strip
-        values = np.asarray(deep.reduce(factor) if factor > 1 else deep).astype(np.int64)
+        values = np.asarray(deep.reduce(factor) if reducing else deep).astype(np.int64)
         return Image.fromarray(np.clip(values * 255 // peak, 0, 255).astype(np.uint8), "L").convert(
             "RGB"
         )
     rgb = _to_rgb(strip)
-    return rgb.reduce(factor) if factor > 1 else rgb
+    return rgb.reduce(factor) if reducing else rgb
 
 
 def _to_rgb(strip: Image.Image) -> Image.Image:

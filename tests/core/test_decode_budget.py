@@ -11,7 +11,7 @@ from PIL import Image
 
 from catdog.decode_budget import DecodeBudget, plan_decode, unlimited_budget
 from catdog.errors import DecoderBusy, ImageTooLarge
-from catdog.imaging import decode_rgb, inspect_image
+from catdog.imaging import decode_rgb, inspect_image, reduce_factor
 from catdog.preprocessing import preprocess_bytes
 from tests.factories import image_bytes
 
@@ -57,10 +57,10 @@ def test_an_image_over_the_per_image_budget_is_refused_before_decoding() -> None
 
 
 def test_the_estimate_follows_mode_and_format() -> None:
-    gray = plan_decode("PNG", "L", (1000, 1000), 1).estimated_bytes
-    deep = plan_decode("PNG", "I;16", (1000, 1000), 1).estimated_bytes
-    rgba = plan_decode("PNG", "RGBA", (1000, 1000), 1).estimated_bytes
-    webp = plan_decode("WEBP", "RGBA", (1000, 1000), 1).estimated_bytes
+    gray = plan_decode("PNG", "L", (1000, 1000), (1, 1)).estimated_bytes
+    deep = plan_decode("PNG", "I;16", (1000, 1000), (1, 1)).estimated_bytes
+    rgba = plan_decode("PNG", "RGBA", (1000, 1000), (1, 1)).estimated_bytes
+    webp = plan_decode("WEBP", "RGBA", (1000, 1000), (1, 1)).estimated_bytes
     assert gray < deep < rgba < webp
 
 
@@ -73,7 +73,7 @@ def test_jpeg_is_decoded_at_a_reduced_scale() -> None:
 
 def test_a_full_pool_makes_decoders_wait_then_refuse() -> None:
     budget = DecodeBudget(max_image_bytes=16 * MIB, pool_bytes=16 * MIB, wait_s=0.05)
-    plan = plan_decode("PNG", "RGB", (1000, 1000), 1)
+    plan = plan_decode("PNG", "RGB", (1000, 1000), (1, 1))
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -122,3 +122,14 @@ def test_the_size_is_the_displayed_one(orientation: int, shown: tuple[int, int])
     rgb, info = decode_rgb(data, 10_000, unlimited_budget(), 8, "contain")
     assert (info.width, info.height) == shown
     assert (rgb.width > rgb.height) == (shown[0] > shown[1])  # turned upright
+
+
+def test_a_very_wide_image_is_reduced_per_axis_for_the_model() -> None:
+    """The model input squashes the image to a square anyway, so each axis is reduced
+    on its own (as Pillow's resize with reducing_gap does); thumbnails keep the aspect."""
+    assert reduce_factor((40_000, 2), 32, "cover") == (416, 1)
+    assert reduce_factor((40_000, 2), 256, "contain") == (52, 52)
+    data = image_bytes("PNG", size=(40_000, 2), mode="L", color=90)
+    pixels = preprocess_bytes(data, 32)
+    assert pixels.shape == (32, 32, 3)
+    assert float(pixels.min()) == float(pixels.max()) == 90.0
