@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], str]] = {
         "--out",
     ),
     "decode_memory": ("benchmarks.decode_memory_bench", [], [], "--out"),
+    "decode_cpu": ("benchmarks.decode_cpu_bench", [], [], "--out"),
     "list_pages": (
         "benchmarks.list_bench",
         ["--repeats", "100"],
