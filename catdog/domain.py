@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
 from catdog.clock import from_iso, to_iso
-from catdog.errors import InvalidInput, InvalidSettings, RunStateConflict
+from catdog.errors import ChampionChanged, InvalidInput, InvalidSettings, RunStateConflict
 
 Label = Literal["cat", "dog"]
 LABELS: tuple[Label, Label] = ("cat", "dog")
@@ -397,6 +397,35 @@ class ChampionChange:
     reason: str
     at: datetime
     metrics: dict[str, Any] = field(default_factory=dict)
+    # A manager promoted a model the gate had rejected.
+    override: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": to_iso(self.at)}
+
+
+def champion_change(
+    model: ModelVersion,
+    current: str | None,
+    expected_champion: str | None,
+    by: str,
+    reason: str,
+    at: datetime,
+    *,
+    override: bool = False,
+) -> ChampionChange:
+    """The promotion rule, for every registry adapter: the champion must still be
+    ``expected_champion`` (ChampionChanged), and a model the gate rejected is promoted
+    only as an explicit override, which the history records (InvalidInput otherwise)."""
+    rejected = model.status == ModelStatus.REJECTED
+    if rejected and not override:
+        raise InvalidInput(
+            f"model {model.version} was rejected by the gate; promote it as an override"
+        )
+    if current != expected_champion:
+        raise ChampionChanged(
+            f"the champion is {current or 'none'}, not {expected_champion or 'none'}"
+        )
+    return ChampionChange(
+        current, model.version, by, reason, at, dict(model.metrics), override=rejected
+    )

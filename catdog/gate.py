@@ -249,6 +249,34 @@ def decide(
     return GateDecision(True, GateRule.PASSED, reason, (), record)
 
 
+def describe_evidence(record: dict[str, Any]) -> str:
+    """One line for people: ``PairedEvidence.to_dict()`` output in words and numbers."""
+    per_class = ", ".join(f"{count} {name}" for name, count in record["n_per_class"].items())
+    parts = [f"{record['n']} evaluation images ({per_class})"]
+    parts.append(f"challenger {_with_interval(record, 'challenger')}")
+    if record.get("champion_accuracy") is not None:
+        parts.append(
+            f"champion {record.get('champion_version')} {_with_interval(record, 'champion')}"
+        )
+        parts.append(
+            f"right where the other is wrong: challenger {record['challenger_only']}, "
+            f"champion {record['champion_only']} (McNemar p = {record['p_value']:.4f})"
+        )
+    parts.append(f"manifest {record['manifest_id']}")
+    return "; ".join(parts)
+
+
+def _with_interval(record: dict[str, Any], who: str) -> str:
+    accuracy = record.get(f"{who}_accuracy")
+    if accuracy is None:
+        return "-"
+    interval = record.get(f"{who}_interval")
+    shown = f"{accuracy:.2%}"
+    if interval:
+        shown += f" (95% CI {interval[0]:.1%}-{interval[1]:.1%})"
+    return shown
+
+
 def wilson_interval(successes: int, n: int, z: float = WILSON_Z) -> list[float] | None:
     """The Wilson score interval for a binomial proportion (None when n is 0)."""
     if n <= 0:
@@ -258,7 +286,10 @@ def wilson_interval(successes: int, n: int, z: float = WILSON_Z) -> list[float] 
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    # At 0 or n successes the bound is exactly 0 or 1; floating point can miss it.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return [low, high]
 
 
 def mcnemar_exact_p(b: int, c: int) -> float:

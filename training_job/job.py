@@ -89,6 +89,7 @@ def run_training(
         since=None if champion is None else champion.data_cutoff,
         replay_size=config.replay_size,
         seed=config.seed,
+        max_examples=config.incremental_steps * config.batch_size,
     )
     _log(log, f"decoding {len(selection.examples)} training images at {config.input_size}px")
     train = decode_examples(selection.examples, config.input_size, progress=progress)

@@ -14,6 +14,10 @@ from keras import layers
 
 FLIP_AVERAGED_SUFFIX = "_flip_averaged"
 DROPOUT = 0.3
+# Batch-norm running statistics follow the last ~10 batches (PyTorch's default). Keras's
+# 0.99 needs hundreds of steps before the statistics used at inference settle, so a run
+# on a small catalog can train well and still predict at chance.
+BN_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def make_cnn(arch: str, input_size: int, *, dropout: float = DROPOUT) -> keras.M
         x = layers.Conv2D(
             width, 3, strides=2, padding="same", use_bias=False, name=f"stem_conv{index}"
         )(x)
-        x = layers.BatchNormalization(name=f"stem_bn{index}")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"stem_bn{index}")(x)
         x = layers.Activation("relu", name=f"stem_relu{index}")(x)
 
     for index, width in enumerate(widths.blocks, start=1):
@@ -75,7 +79,7 @@ def make_cnn(arch: str, input_size: int, *, dropout: float = DROPOUT) -> keras.M
     x = layers.SeparableConv2D(widths.head, 3, padding="same", use_bias=False, name="head_sepconv")(
         x
     )
-    x = layers.BatchNormalization(name="head_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="head_bn")(x)
     x = layers.Activation("relu", name="head_relu")(x)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
@@ -91,7 +95,7 @@ def _residual_block(x: Any, width: int, *, name: str) -> Any:
         x = layers.SeparableConv2D(
             width, 3, padding="same", use_bias=False, name=f"{name}_sepconv{step}"
         )(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{step}")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn{step}")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)
     shortcut = layers.Conv2D(width, 1, strides=2, padding="same", name=f"{name}_project")(shortcut)
     return layers.add([x, shortcut], name=f"{name}_add")

@@ -12,14 +12,16 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from catdog.domain import LABELS
+from catdog.errors import InvalidInput
 from catdog.gate import PairedEvidence
-from training_job.data import DecodedSet, Example, decode_examples
-from training_job.evaluate import THRESHOLD, classification_metrics, predict
+from training_job.data import DecodedSet, Example, decode_examples, folder_examples
+from training_job.evaluate import THRESHOLD, classification_metrics, load_model, predict
 from training_job.model import model_input_size
 
 
@@ -106,6 +108,35 @@ class EvaluationResult:
             "images": images,
         }
         return json.dumps(document, indent=1).encode()
+
+
+def compare_folder(model_path: Path, against_path: Path, data_dir: Path) -> dict[str, Any]:
+    """``catdog evaluate --model A --against B``: both models on every image in
+    ``data_dir/{cat,dog}``, paired as the gate pairs them (A is the challenger)."""
+    examples = folder_examples(data_dir)
+    if not examples:
+        raise InvalidInput(f"{data_dir} has no images in cat/ or dog/")
+    result = score_evaluation(
+        examples,
+        load_model(model_path),
+        challenger_version=str(model_path),
+        champion=load_model(against_path),
+        champion_version=str(against_path),
+    )
+    evidence = result.evidence().to_dict()
+    return {
+        "model": str(model_path),
+        "against": str(against_path),
+        "data": str(data_dir),
+        "skipped": len(result.decoded.skipped),
+        **evidence,
+        "model_accuracy": evidence["challenger_accuracy"],
+        "model_interval": evidence["challenger_interval"],
+        "against_accuracy": evidence["champion_accuracy"],
+        "against_interval": evidence["champion_interval"],
+        "model_only_right": evidence["challenger_only"],
+        "against_only_right": evidence["champion_only"],
+    }
 
 
 def score_evaluation(

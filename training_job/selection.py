@@ -32,19 +32,23 @@ def select_training(
     since: datetime | None,
     replay_size: int,
     seed: int,
+    max_examples: int | None = None,
 ) -> TrainingSelection:
     """The training-side examples a run fits on.
 
     Incremental: examples labeled after ``since`` (all catalog labels when the
     champion has no cutoff) plus up to ``replay_size`` older ones, each class
     represented in proportion to its share of the older images, chosen by a
-    seeded hash of the content (deterministic, different per seed).
+    seeded hash of the content (deterministic, different per seed). At most
+    ``max_examples`` in all (the run's step budget): new labels first, sampled
+    the same way when there are more.
     """
     if not incremental:
         return TrainingSelection(list(train), RetrainMode.FULL, len(train), 0)
-    new = [e for e in train if _is_new(e, since)]
+    cap = len(train) if max_examples is None else max_examples
+    new = stratified_sample([e for e in train if _is_new(e, since)], cap, seed)
     older = [e for e in train if not _is_new(e, since)]
-    replay = stratified_sample(older, replay_size, seed)
+    replay = stratified_sample(older, min(replay_size, cap - len(new)), seed)
     return TrainingSelection(new + replay, RetrainMode.INCREMENTAL, len(new), len(replay))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import keras
+import numpy as np
 
 from catdog.clock import Clock, utc_now
 from catdog.domain import RunProgress
@@ -140,7 +141,7 @@ def fit(
         timer=timer,
         time_budget_s=config.time_budget_s,
     )
-    callbacks: list[Any] = [schedule, progress]
+    callbacks: list[Any] = [PreciseBatchNorm(train.pixels, config.seed), schedule, progress]
     if len(validation):
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -173,6 +174,60 @@ def _best_epoch(history: list[dict[str, float]]) -> int:
         return len(history)
     scores = [entry["val_accuracy"] for entry in history]
     return scores.index(max(scores)) + 1
+
+
+class PreciseBatchNorm(keras.callbacks.Callback):  # type: ignore[misc]
+    """Before each validation, set every batch-norm layer's running statistics to the
+    average over a fixed sample of training images ("precise BN").
+
+    The running averages lag the weights by tens of steps; on a small catalog a run
+    can end before they settle, and the model then predicts at chance in inference
+    mode although it fits its batches. Recomputing them costs one forward pass over
+    the sample and changes nothing in training itself (it uses batch statistics).
+    """
+
+    def __init__(self, pixels: np.ndarray, seed: int, *, images: int = 512, batch: int = 64):
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        chosen = rng.permutation(len(pixels))[:images]
+        self.batches = [
+            pixels[np.sort(chosen[i : i + batch])] for i in range(0, len(chosen), batch)
+        ]
+
+        self.validated = False
+
+    def on_test_begin(self, logs: Any = None) -> None:
+        self.validated = True
+        self.recalibrate()
+
+    def on_train_end(self, logs: Any = None) -> None:
+        if not self.validated:  # no validation set: settle the statistics once, at the end
+            self.recalibrate()
+
+    def recalibrate(self) -> None:
+        norms = batch_norm_layers(self.model)
+        if not norms or not self.batches:
+            return
+        saved = [layer.momentum for layer in norms]
+        try:
+            for index, batch in enumerate(self.batches):
+                for layer in norms:
+                    layer.momentum = index / (index + 1)  # a running mean over the batches
+                self.model(batch.astype(np.float32), training=True)
+        finally:
+            for layer, momentum in zip(norms, saved, strict=True):
+                layer.momentum = momentum
+
+
+def batch_norm_layers(model: Any) -> list[Any]:
+    """Every BatchNormalization layer in ``model``, nested models included."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif hasattr(layer, "layers"):
+            found.extend(batch_norm_layers(layer))
+    return found
 
 
 class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from catdog.domain import parse_label
 from catdog.errors import InvalidInput, NotFound
 from catdog.new_labels import new_labels
+from catdog.pipeline.messages import parse_retrain_mode
 from catdog.pipeline.orchestrator import console_url
 from catdog.pipeline.outcome import outcome_of
 from catdog.storage.cursor import check_limit
@@ -77,10 +78,12 @@ def put_settings() -> Response:
 
 @api_manager.post("/training-runs")
 def post_training_run() -> tuple[Response, int]:
+    """Train now: ``{"retrain_mode": "full"}`` fits from scratch (default incremental)."""
     current = deps()
-    return jsonify(
-        train_now(current.orchestrator, current.storage.runs, current.clock).to_dict()
-    ), 202
+    body = json_body() if request.get_data() else {}
+    mode = parse_retrain_mode(body.get("retrain_mode"))
+    started = train_now(current.orchestrator, current.storage.runs, current.clock, mode)
+    return jsonify(started.to_dict()), 202
 
 
 @api_manager.get("/training-runs")
@@ -148,8 +151,16 @@ def post_promote(version: str) -> Response:
         current_manager(),
         str(body.get("reason", "")),
         current.clock,
+        override=_flag(body, "override"),
     )
     return jsonify(outcome.to_dict())
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be true or false")
+    return value
 
 
 @api_manager.delete("/tokens")

@@ -14,7 +14,14 @@ from typing import Any
 
 from catdog.champion import roll_back_refused
 from catdog.clock import Clock
-from catdog.domain import ChampionChange, ManagerSettings, ModelVersion, TrainingRun, Trigger
+from catdog.domain import (
+    ChampionChange,
+    ManagerSettings,
+    ModelVersion,
+    RetrainMode,
+    TrainingRun,
+    Trigger,
+)
 from catdog.errors import (
     CatdogError,
     InvalidInput,
@@ -42,9 +49,14 @@ class TrainingStarted:
 
 
 def train_now(
-    orchestrator: Orchestrator | None, runs: TrainingRuns, clock: Clock
+    orchestrator: Orchestrator | None,
+    runs: TrainingRuns,
+    clock: Clock,
+    retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
 ) -> TrainingStarted:
     """Start a forced manual run; the pipeline creates the run, named after the execution.
+    ``retrain_mode`` full fits from scratch on every training image instead of
+    continuing from the champion.
 
     Raises RunAlreadyActive when a run is active now (the pipeline's lock stays the
     real guard: a race past this check fails in the execution, not silently).
@@ -55,7 +67,12 @@ def train_now(
     if active is not None:
         raise RunAlreadyActive(f"run {active.run_id} is still {active.status.value}")
     name = execution_name(Trigger.MANUAL.value, clock)
-    arn = orchestrator.start_execution({"trigger": Trigger.MANUAL.value, "force": True}, name)
+    execution_input = {
+        "trigger": Trigger.MANUAL.value,
+        "force": True,
+        "retrain_mode": RetrainMode(retrain_mode).value,
+    }
+    arn = orchestrator.start_execution(execution_input, name)
     # The pipeline names the run after its execution (CreateTrainingRun).
     return TrainingStarted(arn, name)
 
@@ -78,15 +95,20 @@ def promote(
     by: str,
     reason: str,
     clock: Clock,
+    *,
+    override: bool = False,
 ) -> PromotionOutcome:
     """Make ``version`` champion if the champion is still ``expected_champion``
-    (raises ChampionChanged otherwise), then signal the inference server."""
+    (raises ChampionChanged otherwise), then signal the inference server.
+    ``override`` promotes a model the gate rejected (recorded as such)."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput("say why (the reason is kept in the champion history)")
     if len(reason) > MAX_REASON_LENGTH:
         raise InvalidInput(f"the reason must be at most {MAX_REASON_LENGTH} characters")
-    change = registry.promote(version, expected_champion or None, by, reason, clock())
+    change = registry.promote(
+        version, expected_champion or None, by, reason, clock(), override=override
+    )
     try:
         answer = inference.reload(version)
     except ServiceUnavailable as exc:

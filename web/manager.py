@@ -125,6 +125,7 @@ def settings_from_form(form: Any) -> dict[str, Any]:
             "label_threshold": int(form.get("label_threshold", "")),
             "min_accuracy": float(form.get("min_accuracy", "")) / 100,
             "max_accuracy_drop": float(form.get("max_accuracy_drop", "")) / 100,
+            "min_eval_images": int(form.get("min_eval_images", "")),
         }
     except ValueError:
         raise InvalidSettings("every setting needs a number") from None

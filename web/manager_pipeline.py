@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from catdog.domain import RunStatus, TrainingRun
 from catdog.errors import InvalidInput, NotFound
+from catdog.pipeline.messages import parse_retrain_mode
 from catdog.pipeline.orchestrator import console_url
 from catdog.pipeline.outcome import Outcome, outcome_of
 from web.auth import current_manager, protect_pages
@@ -35,8 +36,9 @@ EXECUTIONS_PAGE = 25
 @manager_pipeline.post("/training-runs")
 def start_training() -> Any:
     current = deps()
-    started = train_now(current.orchestrator, current.storage.runs, current.clock)
-    flash(f"Training started: run {started.run_id}.")
+    mode = parse_retrain_mode(request.form.get("retrain_mode") or None)
+    started = train_now(current.orchestrator, current.storage.runs, current.clock, mode)
+    flash(f"Training started ({mode.value}): run {started.run_id}.")
     return redirect(url_for("manager_pipeline.run", run_id=started.run_id), code=303)
 
 
@@ -113,6 +115,7 @@ def promote_model(version: str) -> Any:
         current_manager(),
         request.form.get("reason", ""),
         current.clock,
+        override=request.form.get("override") == "yes",
     )
     category = "message" if outcome.served else "warning"
     flash(f"{version} is now the champion; {outcome.detail}.", category)

@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Any] = {
             "label_threshold": {"type": "integer", "minimum": 1},
             "min_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
             "max_accuracy_drop": {"type": "number", "minimum": 0, "maximum": 1},
+            "min_eval_images": {"type": "integer", "minimum": 1},
         },
     },
     "TrainingRun": {"type": "object", "description": "TrainingRun.to_dict()"},

@@ -71,6 +71,23 @@ def manager_paths() -> dict[str, Any]:
             "post": {
                 "summary": "Train now (a forced manual execution)",
                 "security": MANAGER,
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "retrain_mode": {
+                                        "enum": ["incremental", "full"],
+                                        "description": "incremental (default) continues from "
+                                        "the champion; full fits from scratch",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
                 "responses": {
                     "202": {"description": "execution_id and run_id"},
                     **_errors(401, 409, 503),
@@ -153,6 +170,11 @@ def manager_paths() -> dict[str, Any]:
                                 "properties": {
                                     "expected_champion": {"type": ["string", "null"]},
                                     "reason": {"type": "string"},
+                                    "override": {
+                                        "type": "boolean",
+                                        "description": "promote a model the gate rejected; "
+                                        "recorded as an override in the champion history",
+                                    },
                                 },
                             }
                         }

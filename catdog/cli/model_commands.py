@@ -39,10 +39,15 @@ def register(subparsers: Any) -> None:
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser(
-        "evaluate", help="measure a model on DIR/cat and DIR/dog; prints one JSON object"
+        "evaluate",
+        help="measure a model on DIR/cat and DIR/dog (or compare it --against another, "
+        "paired on the same images, as the promotion gate does); prints one JSON object",
     )
     evaluate.add_argument(
         "--model", type=Path, required=True, help="model directory or .keras file"
+    )
+    evaluate.add_argument(
+        "--against", type=Path, default=None, help="a second model to compare with, paired"
     )
     evaluate.add_argument("--data", type=Path, required=True, help="folder with cat/ and dog/")
     evaluate.set_defaults(func=run_evaluate)
@@ -90,8 +95,12 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from training_job.evaluate import evaluate_folder
+    from training_job.scoring import compare_folder
 
-    metrics = evaluate_folder(args.model, args.data, progress=True)
+    if args.against is not None:
+        metrics = compare_folder(args.model, args.against, args.data)
+    else:
+        metrics = evaluate_folder(args.model, args.data, progress=True)
     print(json.dumps(metrics, indent=2))
     return 0
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from catdog.clock import to_iso
 from catdog.errors import ServiceUnavailable
+from catdog.gate import describe_evidence
 from catdog.pipeline.executions import ExecutionDetail
 from catdog.pipeline.factory import build_orchestrator
 from catdog.pipeline.history import ExecutionQuery, ExecutionRow
@@ -33,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = actions.add_parser("run", help="start a retraining execution, wait, print the outcome")
     run.add_argument(
         "--force", action="store_true", help="train even in manual mode or below the threshold"
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="fit from scratch on every training image (default: continue from the champion)",
     )
     run.add_argument(
         "--timeout",
@@ -68,7 +74,13 @@ def _unreachable(settings: Settings, exc: ServiceUnavailable) -> ServiceUnavaila
 def run_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     orchestrator = build_orchestrator(settings)
     try:
-        arn = orchestrator.start_execution({"trigger": "manual", "force": bool(args.force)})
+        arn = orchestrator.start_execution(
+            {
+                "trigger": "manual",
+                "force": bool(args.force),
+                "retrain_mode": "full" if args.full else "incremental",
+            }
+        )
     except ServiceUnavailable as exc:
         raise _unreachable(settings, exc) from exc
     print(f"started {arn.rsplit(':', 1)[-1]}", file=sys.stderr, flush=True)
@@ -149,6 +161,11 @@ def _detail_text(detail: ExecutionDetail) -> str:
         lines.append(f"error:     {detail.error}: {detail.cause}")
     else:
         lines.append(f"output:    {json.dumps(detail.output)}")
+    output = detail.output if isinstance(detail.output, dict) else {}
+    if isinstance(output.get("evidence"), dict) and output["evidence"]:
+        verdict = "accepted" if output.get("accepted") else "rejected"
+        lines.append(f"gate:      {verdict} ({output.get('rule')}): {output.get('reason')}")
+        lines.append(f"evidence:  {describe_evidence(output['evidence'])}")
     lines.append("states:")
     lines += [f"  {s['entered_at']}  {s['name']}" for s in data["states"]]
     lines.append("events:")

@@ -221,12 +221,15 @@ class ModelRegistry(Protocol):
         by: str,
         reason: str,
         at: datetime,
+        override: bool = False,
     ) -> ChampionChange:
-        """Make ``version`` champion if the champion is still ``expected_champion``.
+        """Make ``version`` champion if the champion is still ``expected_champion``
+        (the rule: ``catdog.domain.champion_change``).
 
         The old champion becomes retired; a history entry is written in the same
         atomic step. Raises ChampionChanged if the pointer moved, NotFound for an
-        unknown version, InvalidInput for a rejected version.
+        unknown version, InvalidInput for a rejected version unless ``override``
+        (then the history entry says so).
         """
         ...
 

@@ -10,6 +10,7 @@ from catdog.gate import (
     GateRule,
     PairedEvidence,
     decide,
+    describe_evidence,
     mcnemar_exact_p,
     wilson_interval,
 )
@@ -138,6 +139,17 @@ def test_evidence_against_another_champion_is_not_evidence() -> None:
     assert decision.rule is GateRule.EVIDENCE
     assert "scored against champion champ, but the champion is now newer" in decision.reason
     assert not decide(POLICY, evidence(challenger=290), champion_now="newer").accepted
+
+
+def test_evidence_is_described_in_words_and_numbers() -> None:
+    record = evidence(challenger=282, champion=279, challenger_only=9, champion_only=6).to_dict()
+    assert describe_evidence(record) == (
+        "300 evaluation images (150 cat, 150 dog); "
+        "challenger 94.00% (95% CI 90.7%-96.2%); "
+        "champion champ 93.00% (95% CI 89.5%-95.4%); "
+        "right where the other is wrong: challenger 9, champion 6 (McNemar p = 0.6072); "
+        "manifest m1"
+    )
 
 
 def test_evidence_round_trips_and_counts_from_correctness() -> None:

@@ -8,7 +8,7 @@ from catdog.cli import main
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from tests.network import free_port
-from tests.pipeline.pipeline_support import install_champion
+from tests.pipeline.pipeline_support import BASELINE, install_champion
 
 
 @pytest.fixture
@@ -46,6 +46,14 @@ def test_pipeline_run_waits_and_prints_the_outcome(
         "CheckLabelThreshold",
     ]
     assert "ExecutionSucceeded" in shown
+    # The gate's decision and evidence, in words and numbers.
+    gate = next(line for line in shown.splitlines() if line.startswith("gate:"))
+    assert gate.startswith("gate:      accepted (passed): accuracy 0.9500 on 400")
+    evidence = next(line for line in shown.splitlines() if line.startswith("evidence:"))
+    assert "400 evaluation images (200 cat, 200 dog)" in evidence
+    assert "challenger 95.00% (95% CI 92.4%-96.7%)" in evidence
+    assert f"champion {BASELINE} 90.00%" in evidence
+    assert "manifest sha256:test-manifest" in evidence
     pipeline.stop()
 
 

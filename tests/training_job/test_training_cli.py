@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from catdog.cli import main
+from catdog.gate import mcnemar_exact_p
 from tests.training_job.training_images import write_class_folder
+from training_job.model import make_model
+from training_job.train import seed_everything
+
+PER_CLASS = 40
 
 
 @pytest.fixture(autouse=True)
@@ -19,11 +24,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("cli")
-    data = write_class_folder(root / "dataset", per_class=16)
+    data = write_class_folder(root / "dataset", per_class=PER_CLASS)
     out = root / "model"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CATDOG_DATA_DIR", str(root / "data"))
-        args = ["--epochs", "1", "--input-size", "32", "--batch-size", "8", "--seed", "2"]
+        args = ["--epochs", "4", "--input-size", "32", "--batch-size", "8", "--seed", "2"]
         assert main(["train", "--data", str(data), "--out", str(out), *args]) == 0
     return data, out
 
@@ -52,11 +57,11 @@ def test_evaluate_prints_one_json_object(
     assert main(["evaluate", "--model", str(out), "--data", str(data)]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert result["n"] == 32
-    assert 0.0 <= result["accuracy"] <= 1.0
+    assert result["n"] == 2 * PER_CLASS
+    assert result["accuracy"] >= 0.9  # learnable stand-ins: a trained model is far above chance
     assert set(result["per_class"]) == {"cat", "dog"}
-    assert result["per_class"]["cat"]["support"] == 16
-    assert sum(map(sum, result["confusion_matrix"])) == 32
+    assert result["per_class"]["cat"]["support"] == PER_CLASS
+    assert sum(map(sum, result["confusion_matrix"])) == 2 * PER_CLASS
     assert result["input_size"] == 32
     assert "evaluating" in captured.err
 
@@ -95,3 +100,29 @@ def test_train_on_a_folder_without_classes_fails(
     assert code == 2
     assert not (tmp_path / "m").exists()
     assert "cat/ and dog/" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_against_prints_the_paired_comparison(
+    trained_dir: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = trained_dir
+    weak = tmp_path / "weak.keras"
+    seed_everything(1)
+    make_model("small_cnn", 32).save(weak)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out), "--against", str(weak), "--data", str(data)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    n = 2 * PER_CLASS
+    assert result["n"] == n and result["n_per_class"] == {"cat": PER_CLASS, "dog": PER_CLASS}
+    assert result["model_accuracy"] >= 0.9
+    assert result["model_accuracy"] - result["against_accuracy"] == pytest.approx(
+        (result["model_only_right"] - result["against_only_right"]) / n
+    )
+    assert result["model_only_right"] > result["against_only_right"]
+    assert result["p_value"] == pytest.approx(
+        mcnemar_exact_p(result["model_only_right"], result["against_only_right"])
+    )
+    low, high = result["model_interval"]
+    assert low < result["model_accuracy"] <= high
+    assert result["manifest_id"].startswith("sha256:")

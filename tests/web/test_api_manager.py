@@ -40,14 +40,24 @@ def test_get_and_put_settings(client, auth_header, storage: Storage):
         "label_threshold": 20,
         "min_accuracy": 0.8,
         "max_accuracy_drop": 0.01,
+        "min_eval_images": 200,
     }
     response = client.put(
-        "/api/v1/settings", json={"mode": "auto", "label_threshold": 7}, headers=auth_header
+        "/api/v1/settings",
+        json={"mode": "auto", "label_threshold": 7, "min_eval_images": 400},
+        headers=auth_header,
     )
     assert response.status_code == 200
     assert response.get_json()["mode"] == "auto"
     assert storage.settings.get().label_threshold == 7
-    for bad in ({"mode": "sometimes"}, {"min_accuracy": 2}, {"colour": "red"}):
+    assert storage.settings.get().min_eval_images == 400
+    for bad in (
+        {"mode": "sometimes"},
+        {"min_accuracy": 2},
+        {"colour": "red"},
+        {"min_eval_images": 0},
+        {"min_eval_images": "many"},
+    ):
         response = client.put("/api/v1/settings", json=bad, headers=auth_header)
         assert response.status_code == 422
         assert response.get_json()["error"]["code"] == "invalid_settings"
@@ -61,7 +71,11 @@ def test_train_now_is_202_with_the_execution(
     assert response.status_code == 202
     body = response.get_json()
     assert body["execution_id"].endswith(":" + body["run_id"])
-    assert orchestrator.started[0][0] == {"trigger": "manual", "force": True}
+    assert orchestrator.started[0][0] == {
+        "trigger": "manual",
+        "force": True,
+        "retrain_mode": "incremental",
+    }
     runs = client.get("/api/v1/training-runs", headers=auth_header).get_json()
     assert runs["active"]["run_id"] == body["run_id"]
     assert [run["run_id"] for run in runs["items"]] == [body["run_id"]]
@@ -73,6 +87,20 @@ def test_train_now_is_202_with_the_execution(
     again = client.post("/api/v1/training-runs", headers=auth_header)
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "run_already_active"
+
+
+def test_train_now_can_ask_for_a_full_retrain_and_refuses_unknown_modes(
+    client, auth_header, orchestrator: FakeOrchestrator
+):
+    bad = client.post("/api/v1/training-runs", json={"retrain_mode": "partial"}, headers=auth_header)
+    assert bad.status_code == 400
+    assert "retrain_mode must be 'incremental' or 'full'" in bad.get_json()["error"]["message"]
+    assert orchestrator.started == []
+    response = client.post(
+        "/api/v1/training-runs", json={"retrain_mode": "full"}, headers=auth_header
+    )
+    assert response.status_code == 202
+    assert orchestrator.started[0][0]["retrain_mode"] == "full"
     assert len(orchestrator.started) == 1
 
 

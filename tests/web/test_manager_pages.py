@@ -11,6 +11,7 @@ from catdog.clock import utc_now
 from catdog.domain import ModelStatus, ModelVersion, RunProgress, RunStatus
 from catdog.storage.ports import Storage
 from tests.factories import noise_image_bytes
+from tests.gate_metrics import paired_metrics
 from tests.web.conftest import MANAGER, csrf_from
 from tests.web.fakes import FakeInference, FakeOrchestrator
 from web.app import create_app
@@ -30,7 +31,7 @@ def register_model(storage: Storage, version: str, accuracy: float, day: int) ->
             artifact=f"models/{version}/",
             status=ModelStatus.CANDIDATE,
             created_at=datetime(2026, 1, day, tzinfo=UTC),
-            metrics={"accuracy": accuracy, "n": 200},
+            metrics=paired_metrics(accuracy),
             data_cutoff=datetime(2026, 1, day, tzinfo=UTC),
         )
     )
@@ -48,7 +49,10 @@ def test_dashboard_shows_mode_thresholds_labels_and_champion(
     assert re.search(r'id="labels-since">1<', html)
     assert "19 more before an automatic run" in html
     assert 'id="champion-version">v1<' in html
-    assert "91.0%" in html
+    # The accuracy with its evidence: n and the 95% interval, never a bare figure.
+    champion = html.split('id="champion-accuracy">')[1].split("</dd>")[0]
+    assert "91.00%" in champion and "on 400 images" in champion
+    assert "95% CI 87.8%–93.4%" in champion
     assert 'id="no-active-run"' in html
 
 
@@ -120,11 +124,12 @@ def test_settings_form_saves_and_validates(manager_client, storage: Storage):
             "label_threshold": "5",
             "min_accuracy": "85",
             "max_accuracy_drop": "2.5",
+            "min_eval_images": "120",
         },
     )
     assert response.status_code == 303
     saved = storage.settings.get()
-    assert (saved.mode.value, saved.label_threshold) == ("auto", 5)
+    assert (saved.mode.value, saved.label_threshold, saved.min_eval_images) == ("auto", 5, 120)
     assert abs(saved.min_accuracy - 0.85) < 1e-9
     assert abs(saved.max_accuracy_drop - 0.025) < 1e-9
     bad = manager_client.post(
@@ -135,6 +140,7 @@ def test_settings_form_saves_and_validates(manager_client, storage: Storage):
             "label_threshold": "0",
             "min_accuracy": "85",
             "max_accuracy_drop": "1",
+            "min_eval_images": "120",
         },
     )
     assert bad.status_code == 422
@@ -149,7 +155,7 @@ def test_train_now_starts_a_forced_manual_execution_and_shows_the_run(
     response = manager_client.post("/manager/training-runs", data={"csrf_token": token})
     assert response.status_code == 303
     ((execution_input, name),) = orchestrator.started
-    assert execution_input == {"trigger": "manual", "force": True}
+    assert execution_input == {"trigger": "manual", "force": True, "retrain_mode": "incremental"}
     assert name.startswith("manual-")
     assert response.headers["Location"] == f"/manager/training-runs/{name}"
     html = manager_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -172,9 +178,14 @@ def test_a_finished_run_shows_chart_confusion_matrix_and_champion_comparison(
             ),
         )
     metrics = {
-        "accuracy": 0.9,
-        "champion_version": "v0",
-        "champion_accuracy": 0.88,
+        **paired_metrics(0.9, champion_version="v0", champion_accuracy=0.88, n_per_class=50),
+        "gate_decision": {
+            "accepted": False,
+            "rule": "minimum_evidence",
+            "reason": "evaluation set has 100 images (50 cat, 50 dog); at least 200 needed",
+            "failed_rules": ["minimum_evidence"],
+        },
+        "training_selection": {"mode": "incremental", "new": 20, "replay": 2000},
         "per_class": {
             "cat": {"precision": 0.9, "recall": 0.92},
             "dog": {"precision": 0.91, "recall": 0.88},
@@ -194,7 +205,13 @@ def test_a_finished_run_shows_chart_confusion_matrix_and_champion_comparison(
     assert 'class="series-training"' in html and 'class="series-validation"' in html
     matrix = html.split('id="confusion"')[1].split("</table>")[0]
     assert re.findall(r"<td[^>]*>(\d+)</td>", matrix) == ["46", "4", "6", "44"]
-    assert "90.00%" in html and "88.00%" in html
+    gate = html.split('id="run-gate-evidence"')[1].split("</table>")[0]
+    assert "Rejected by the gate" in gate and "minimum evidence" in gate
+    assert "at least 200 needed" in gate
+    assert "100 (50 cat, 50 dog)" in gate
+    assert "90.00%" in gate and "88.00%" in gate and "95% CI" in gate
+    assert "p = 0.5000" in gate  # the challenger alone right on 2 images, the champion on 0
+    assert "Trained on 20 new labels and 2000 replayed older images." in html
     listing = manager_client.get("/manager/training-runs").get_data(as_text=True)
     assert "run-1" in listing and "3 / 3" in listing
 
@@ -245,6 +262,60 @@ def test_models_page_promotes_and_rolls_back_with_history(
     assert storage.registry.champion().version == "v1"
     html = manager_client.get("/manager/models").get_data(as_text=True)
     assert "will load it when it is back" in html
+
+
+def test_a_rejected_model_can_be_promoted_only_as_a_recorded_override(
+    manager_client, storage: Storage, inference: FakeInference
+):
+    register_model(storage, "v1", 0.90, 1)
+    storage.registry.promote("v1", None, "bootstrap", "baseline", utc_now())
+    storage.registry.register(
+        ModelVersion(
+            version="v2",
+            artifact="models/v2/",
+            status=ModelStatus.CANDIDATE,
+            created_at=datetime(2026, 1, 2, tzinfo=UTC),
+            metrics={
+                **paired_metrics(0.89, champion_version="v1", champion_accuracy=0.9),
+                "gate_decision": {
+                    "accepted": False,
+                    "rule": "minimum_accuracy",
+                    "reason": "accuracy 0.8900 < minimum 0.9500",
+                    "failed_rules": ["minimum_accuracy"],
+                },
+            },
+        )
+    )
+    storage.registry.set_status("v2", ModelStatus.REJECTED)
+    html = manager_client.get("/manager/models").get_data(as_text=True)
+    row = html.split('data-version="v2"')[1].split('id="champion-history"')[0]
+    # The evidence sits next to the button.
+    assert "Rejected by the gate" in row and "accuracy 0.8900 &lt; minimum 0.9500" in row
+    assert "89.00%" in row and "90.00%" in row and "Override the gate and promote" in row
+    token = csrf_from(manager_client, "/manager/models")
+    plain = manager_client.post(
+        "/manager/models/v2/promote",
+        data={"csrf_token": token, "expected_champion": "v1", "reason": "no override"},
+    )
+    assert plain.status_code == 400
+    assert "promote it as an override" in plain.get_data(as_text=True)
+    assert storage.registry.champion().version == "v1"  # type: ignore[union-attr]
+    response = manager_client.post(
+        "/manager/models/v2/promote",
+        data={
+            "csrf_token": token,
+            "expected_champion": "v1",
+            "override": "yes",
+            "reason": "checked the misses by hand",
+        },
+    )
+    assert response.status_code == 303
+    assert storage.registry.champion().version == "v2"  # type: ignore[union-attr]
+    change = storage.registry.history()[0]
+    assert change.override and change.by == MANAGER
+    history = manager_client.get("/manager/models").get_data(as_text=True)
+    entry = history.split('id="champion-history"')[1].split("</tr>")[1]
+    assert "override of the gate" in entry and "checked the misses by hand" in entry
 
 
 def test_executions_list_and_timeline(manager_client, orchestrator: FakeOrchestrator):

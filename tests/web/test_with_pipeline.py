@@ -83,7 +83,7 @@ def test_train_now_runs_the_state_machine_and_the_web_shows_it(
     assert client.get("/api/v1/models", headers=headers).get_json()["champion"] == run_id
 
     detail = client.get(f"/api/v1/executions/{execution_id}", headers=headers).get_json()
-    assert detail["input"] == {"trigger": "manual", "force": True}
+    assert detail["input"] == {"trigger": "manual", "force": True, "retrain_mode": "incremental"}
     names = [step["name"] for step in detail["timeline"]]
     assert names[0] == "CheckManagerMode"
     assert {"CreateTrainingRun", "ValidateModel", "PromoteModel"} <= set(names)

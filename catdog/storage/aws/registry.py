@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from catdog.clock import from_iso, to_iso
-from catdog.domain import ChampionChange, ModelStatus, ModelVersion
-from catdog.errors import ChampionChanged, Conflict, InvalidInput, NotFound
+from catdog.domain import ChampionChange, ModelStatus, ModelVersion, champion_change
+from catdog.errors import Conflict, InvalidInput, NotFound
 from catdog.storage.aws import schema as s
 from catdog.storage.aws.dynamo import (
     Retry,
@@ -65,19 +65,16 @@ class DynamoModelRegistry:
         by: str,
         reason: str,
         at: datetime,
+        override: bool = False,
     ) -> ChampionChange:
         def attempt() -> ChampionChange:
             model, rev = self._require(version)
-            if model.status == ModelStatus.REJECTED:
-                raise InvalidInput(f"model {version} was rejected and cannot be promoted")
             pointer = get_item(self._client, self._table, s.CHAMPION_KEY)
             current = None if pointer is None else str(pointer["version"])
             seq = 0 if pointer is None else int(pointer["seq"])
-            if current != expected_champion:
-                raise ChampionChanged(
-                    f"the champion is {current or 'none'}, not {expected_champion or 'none'}"
-                )
-            change = ChampionChange(current, version, by, reason, at, dict(model.metrics))
+            change = champion_change(
+                model, current, expected_champion, by, reason, at, override=override
+            )
             writes = [
                 self._move_pointer(version, current, seq),
                 self._put(replace(model, status=ModelStatus.CHAMPION), rev=rev),

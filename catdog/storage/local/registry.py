@@ -9,8 +9,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from catdog.clock import from_iso
-from catdog.domain import ChampionChange, ModelStatus, ModelVersion
-from catdog.errors import ChampionChanged, Conflict, InvalidInput, NotFound
+from catdog.domain import ChampionChange, ModelStatus, ModelVersion, champion_change
+from catdog.errors import Conflict, InvalidInput, NotFound
 from catdog.storage.local.database import Database
 
 
@@ -55,18 +55,16 @@ class SqliteModelRegistry:
         by: str,
         reason: str,
         at: datetime,
+        override: bool = False,
     ) -> ChampionChange:
         with self._db.write() as conn:
             model = _load(conn, version)
             if model is None:
                 raise NotFound(f"no model version {version!r}")
-            if model.status == ModelStatus.REJECTED:
-                raise InvalidInput(f"model {version} was rejected and cannot be promoted")
             current = _champion_version(conn)
-            if current != expected_champion:
-                raise ChampionChanged(
-                    f"the champion is {current or 'none'}, not {expected_champion or 'none'}"
-                )
+            change = champion_change(
+                model, current, expected_champion, by, reason, at, override=override
+            )
             if current is not None:
                 old = _load(conn, current)
                 if old is not None:
@@ -77,7 +75,6 @@ class SqliteModelRegistry:
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
                 (version,),
             )
-            change = ChampionChange(current, version, by, reason, at, dict(model.metrics))
             conn.execute(
                 "INSERT INTO champion_changes (body) VALUES (?)", (json.dumps(change.to_dict()),)
             )
