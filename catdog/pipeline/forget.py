@@ -1,4 +1,4 @@
-"""Removing finished executions from moto's interpreter, so its memory stays flat.
+"""Removing finished executions (and their threads) from moto's interpreter: flat memory.
 
 moto keeps every execution (with a copy of the state machine and its event
 history) in ``StateMachine.executions`` of the backend its server serves. Once
@@ -64,3 +64,17 @@ def held_executions(state_machine_arn: str) -> int:
         if state_machine.arn == state_machine_arn:
             return len(state_machine.executions)
     return 0
+
+
+def prune_finished_threads() -> int:
+    """moto's interpreter appends two threads per execution to a module-level list
+    (``moto.stepfunctions.parser.utils.TMP_THREADS``) and never removes them; drop the
+    finished ones (in place: every module shares that list). Returns how many."""
+    try:
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+    except ImportError as exc:  # pragma: no cover - only when moto is changed under us
+        raise ConfigurationError(f"moto's interpreter thread list moved: {exc}") from exc
+    with _lock:
+        before = len(TMP_THREADS)
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+        return before - len(TMP_THREADS)

@@ -29,7 +29,7 @@ from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
 from catdog.pipeline.deps import PipelineDeps
 from catdog.pipeline.factory import build_pipeline_deps
-from catdog.pipeline.forget import forget_execution
+from catdog.pipeline.forget import forget_execution, prune_finished_threads
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
@@ -240,6 +240,7 @@ class LocalPipeline:
                 self.archive.save(self.orchestrator.describe_live(summary.execution_arn))
                 count += 1
             forget_execution(summary.execution_arn)
+        prune_finished_threads()
         self._compact_when_due()
         return count
 
