@@ -40,19 +40,20 @@ from benchmarks.output import write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "models" / "baseline"
-DATASET = Path("/work/shared/datasets/cats-dogs/train")
+# The shared photos beside the project (``../shared``), when this machine has them.
+DATASET = ROOT.parent / "shared" / "datasets" / "cats-dogs" / "train"
 RESULTS = ROOT / "benchmarks" / "results" / "inference_bench.json"
 CONCURRENCY = (1, 8, 32)
 TARGETS = {"p50_ms_at_1": 15.0, "throughput_at_32": 150.0, "swap_p99_factor": 3.0}
 
 
-def load_images(count: int = 32) -> tuple[list[bytes], str]:
-    """Real photos from the shared dataset when present, else generated 500x375 JPEGs."""
-    if DATASET.is_dir():
-        files = sorted(DATASET.glob("*/*.jpg"))
+def load_images(count: int = 32, data: Path = DATASET) -> tuple[list[bytes], str]:
+    """Real photos from ``data/{cat,dog}`` when present, else generated 500x375 JPEGs."""
+    if data.is_dir():
+        files = sorted(data.glob("*/*.jpg"))
         if files:
             picked = files[:: max(1, len(files) // count)][:count]  # both classes, spread out
-            return [path.read_bytes() for path in picked], str(DATASET)
+            return [path.read_bytes() for path in picked], str(data)
     from PIL import Image
 
     rng = np.random.default_rng(0)
@@ -201,11 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", type=Path, help="model directory to use instead of models/baseline"
     )
+    parser.add_argument(
+        "--data", type=Path, default=DATASET, help="photos in cat/ and dog/ to send"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="catdog-bench-") as tmp:
         workdir = Path(tmp)
         models, model_note = prepare_models(workdir, args.model)
-        images, image_note = load_images()
+        images, image_note = load_images(data=args.data)
         port = free_port()
         server = start_server(models, port, workdir / "server.log")
         try:

@@ -126,8 +126,12 @@ def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         ingest.ingest(
             f"dog-{i}", tinted_noise(10_000 + i, (40, 40, 150)), label="dog", labeled_by="bench"
         )
-    # Promote whatever trains: this measures the pipeline, not the model.
-    storage.settings.put(ManagerSettings(Mode.MANUAL, 1, min_accuracy=0.0, max_accuracy_drop=1.0))
+    # Promote whatever trains on any evidence: this measures the pipeline, not the model.
+    storage.settings.put(
+        ManagerSettings(
+            Mode.MANUAL, 1, min_accuracy=0.0, max_accuracy_drop=1.0, min_eval_images=1
+        )
+    )
     log = (data_dir / "inference-server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "inference_server"],

@@ -163,6 +163,10 @@ class Settings:
             )
         if self.rate_limit_per_minute <= 0:
             raise ConfigurationError("CATDOG_RATE_LIMIT_PER_MINUTE must be above 0")
+        if self.replay_size < 0:
+            raise ConfigurationError("CATDOG_REPLAY_SIZE must be 0 or more")
+        if self.incremental_steps < 1:
+            raise ConfigurationError("CATDOG_INCREMENTAL_STEPS must be at least 1")
 
 
 def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str]) -> dict[str, Any]:

@@ -159,6 +159,7 @@ def run_training(
         sink,
         metrics,
         flip_average=config.flip_average,
+        measure_validation=not warm,
         clock=clock,
         started=started,
         timer=timer,
@@ -180,37 +181,40 @@ def package_model(
     metrics: dict[str, Any],
     *,
     flip_average: bool,
+    measure_validation: bool = True,
     clock: Clock = utc_now,
     started: float | None = None,
     timer: Callable[[], float] = time.monotonic,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Measure the served form of ``model`` on ``validation``, add the evaluation
-    (the gate's figures, ``accuracy`` among them) and write the artifact.
+    """Add the evaluation (the gate's figures, ``accuracy`` among them) and, when
+    ``measure_validation``, the served and single-view figures on ``validation`` (what
+    a full run uses to choose its served form; an incremental run skips them, as
+    the gate does not need them), then write the artifact.
 
     ``metrics`` (what the run knows: history, counts, ...) gains the measurements,
     the canary set and the code version; ``_SUCCESS`` is written last by the sink.
     """
     started = timer() if started is None else started
     served = with_flip_averaging(model) if flip_average else model
-    on_validation = predict(served, validation.pixels)
-    metrics = {
-        **metrics,
-        **evaluation.metrics(),
-        "validation": classification_metrics(validation.labels, on_validation.probabilities),
-    }
-    if flip_average:
-        single = predict(model, validation.pixels).probabilities
-        metrics["validation"]["single_view_accuracy"] = classification_metrics(
-            validation.labels, single
-        )["accuracy"]
+    metrics = {**metrics, **evaluation.metrics()}
+    if measure_validation and len(validation):
+        on_validation = predict(served, validation.pixels)
+        metrics["validation"] = classification_metrics(
+            validation.labels, on_validation.probabilities
+        )
+        metrics["eval_images_per_second"] = on_validation.images_per_second
+        if flip_average:
+            single = predict(model, validation.pixels).probabilities
+            metrics["validation"]["single_view_accuracy"] = classification_metrics(
+                validation.labels, single
+            )["accuracy"]
     with tempfile.TemporaryDirectory(prefix="catdog-train-") as scratch:
         model_file = Path(scratch) / MODEL_FILE
         _inference_copy(served).save(model_file)
         canary_metrics, canary_bytes = _canaries(model_file, validation)
         metrics.update(
             flip_averaged=flip_average,
-            eval_images_per_second=on_validation.images_per_second,
             code_version=metrics.get("code_version") or code_version(),
             created_at=to_iso(clock()),
             model_bytes=model_file.stat().st_size,

@@ -43,6 +43,8 @@ def test_environment_overrides_are_typed() -> None:
         ({"CATDOG_WEB_PORT": "eighty"}, "CATDOG_WEB_PORT must be a number"),
         ({"CATDOG_WEB_PORT": "70000"}, "port number"),
         ({"CATDOG_UNSURE_THRESHOLD": "0.2"}, "between 0.5 and 1.0"),
+        ({"CATDOG_REPLAY_SIZE": "-1"}, "CATDOG_REPLAY_SIZE must be 0 or more"),
+        ({"CATDOG_INCREMENTAL_STEPS": "0"}, "CATDOG_INCREMENTAL_STEPS must be at least 1"),
     ],
 )
 def test_bad_values_are_clear_errors(env: dict[str, str], message: str) -> None:

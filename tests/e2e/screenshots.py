@@ -21,7 +21,8 @@ from PIL import Image
 from system import MANAGER, PASSWORD, ROOT, CatdogSystem
 
 DOCS = ROOT / "docs" / "screenshots"
-DATASET = Path("/work/shared/datasets/cats-dogs/train")
+# The shared photos beside the project (``../shared``); --photos picks another folder.
+DATASET = ROOT.parent / "shared" / "datasets" / "cats-dogs" / "train"
 VIEWPORT = {"width": 1100, "height": 760}
 
 

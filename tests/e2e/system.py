@@ -74,6 +74,8 @@ class CatdogSystem:
             "CATDOG_DEFAULT_EPOCHS": "1",
             "CATDOG_TRAINING_INPUT_SIZE": "32",
             "CATDOG_TRAINING_BATCH_SIZE": "8",
+            # An incremental run takes two optimizer steps on the suite's few labels.
+            "CATDOG_INCREMENTAL_STEPS": "2",
             "CATDOG_SCHEDULE_SECONDS": "3",
             "CATDOG_WAIT_SECONDS": "1",
             "CATDOG_RECONCILE_SECONDS": "2",

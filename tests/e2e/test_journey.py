@@ -3,8 +3,10 @@
 A user uploads photos (file and URL), sees them classified, browses each class,
 searches by key and lists everything; a manager made with ``catdog manager
 add-user`` labels from the uncertainty queue, switches to auto mode, watches the
-scheduled run train and get promoted, sees the inference server serve it,
-inspects the execution, rolls back, and sees the old version served again.
+scheduled run train and get rejected by the promotion gate for too little evidence
+(the served model unchanged, the reason in numbers), adds labels to the frozen
+evaluation set, trains on demand and gets a run promoted, sees the inference server
+serve it, inspects the execution, rolls back, and sees the old version served again.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tests.e2e.api import (
 )
 from tests.e2e.conftest import SERVED_PHOTO, StartSystem
 from tests.e2e.system import MANAGER, PASSWORD, CatdogSystem, wait_until
+from training_job.data import Side, SplitFractions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -132,23 +135,61 @@ def test_a_manager_labels_retrains_promotes_and_rolls_back(system: CatdogSystem)
         "label_threshold": 4,
         "min_accuracy": 0.0,
         "max_accuracy_drop": 1.0,
+        "min_eval_images": 200,
     }
     response = api.put(f"{web}/api/v1/settings", json=settings)
     assert response.status_code == 200 and response.json() == settings
 
-    # The scheduler (every 3 s) starts the run; the real training job trains it.
-    def promoted_run() -> dict[str, Any] | None:
+    # The scheduler (every 3 s) starts a run; the real training job trains it, and the
+    # gate rejects it: a handful of labels is no evidence. The baseline stays served.
+    def judged_run() -> dict[str, Any] | None:
         runs = get_json(api, f"{web}/api/v1/training-runs")["items"]
-        failed = [r for r in runs if r["status"] in ("failed", "rejected")]
+        failed = [r for r in runs if r["status"] == "failed"]
         assert not failed, f"{failed}\n{system.log()[-3000:]}"
-        return next((r for r in runs if r["status"] == "promoted"), None)
+        return next((r for r in runs if r["status"] in ("rejected", "promoted")), None)
+
+    rejected = wait_until(judged_run, 300, "a judged run", poll=1.0)
+    assert rejected["status"] == "rejected" and rejected["trigger"] == "schedule"
+    assert re.match(
+        r"evaluation set has \d+ images \(\d+ cat, \d+ dog\); at least 200", rejected["error"]
+    )
+    assert get_json(api, f"{system.inference}/v1/model")["version"] == "baseline"
+    run_page = pages.get(f"{web}/manager/training-runs/{rejected['run_id']}", timeout=30).text
+    assert "Rejected by the gate" in run_page and "at least 200 needed" in run_page
+    manual = api.put(
+        f"{web}/api/v1/settings", json={**settings, "mode": "manual", "min_eval_images": 4}
+    )
+    assert manual.status_code == 200
+
+    # Labels that the split puts on the frozen evaluation side, then "Train now".
+    for index, (seed, tint, label) in enumerate(evaluation_side_photos(per_class=2)):
+        key = f"evaluation-{index}"
+        assert upload(api, web, key, photo(seed, tint)).status_code == 201
+        assert api.put(f"{web}/api/v1/images/{key}/label", json={"label": label}).ok
+    started = api.post(f"{web}/api/v1/training-runs", json={})
+    if started.status_code == 409:
+        # A scheduled check that read the mode just before it became manual saw the
+        # new labels and started its own run: that run is the one to follow.
+        run_id = get_json(api, f"{web}/api/v1/training-runs")["active"]["run_id"]
+    else:
+        assert started.status_code == 202, started.text
+        run_id = started.json()["run_id"]
+
+    def promoted_run() -> dict[str, Any] | None:
+        reply = api.get(f"{web}/api/v1/training-runs/{run_id}", timeout=30)
+        if reply.status_code == 404:  # the pipeline has not created the run yet
+            return None
+        run = reply.json()
+        assert run["status"] not in ("failed", "rejected"), f"{run}\n{system.log()[-3000:]}"
+        return run if run["status"] == "promoted" else None
 
     run = wait_until(promoted_run, 300, "a promoted run", poll=1.0)
     version = run["run_id"]
-    assert run["trigger"] == "schedule"
-    assert run["progress"]["epoch"] == 1
-    manual = api.put(f"{web}/api/v1/settings", json={**settings, "mode": "manual"})
-    assert manual.status_code == 200
+    assert run["retrain_mode"] == "incremental"
+    assert run["progress"]["epoch"] == run["progress"]["epochs"]
+    evidence = run["metrics"]["gate_evidence"]
+    assert evidence["n"] >= 4 and evidence["champion_version"] == "baseline"
+    assert run["metrics"]["gate_decision"]["accepted"] is True
     assert get_json(api, f"{web}/api/v1/models")["champion"] == version
     wait_until(
         lambda: get_json(api, f"{system.inference}/v1/model")["version"] == version,
@@ -186,6 +227,20 @@ def test_a_manager_labels_retrains_promotes_and_rolls_back(system: CatdogSystem)
     assert models["history"][0]["from_version"] == version
     back = upload(api, web, "after-rollback", photo(901, CAT_TINT))
     assert back.json()["prediction"]["model_version"] == "baseline"
+
+
+def evaluation_side_photos(per_class: int) -> list[tuple[int, tuple[int, int, int], str]]:
+    """Photo seeds whose bytes the sha256 split puts on the evaluation side."""
+    fractions = SplitFractions()
+    chosen: list[tuple[int, tuple[int, int, int], str]] = []
+    for tint, label in ((CAT_TINT, "cat"), (DOG_TINT, "dog")):
+        seeds = (
+            s
+            for s in range(5000, 10_000)
+            if fractions.side(sha256(photo(s, tint))) is Side.EVALUATION
+        )
+        chosen += [(next(seeds), tint, label) for _ in range(per_class)]
+    return chosen
 
 
 def test_predictions_at_concurrency_32_during_5_hot_swaps(system: CatdogSystem) -> None:

@@ -221,8 +221,12 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
             assert labeled.status_code == 200, labeled.get_json()
     assert client.get("/api/v1/images/cat-0").get_json()["key"] == "cat-0"
 
+    # The hash split puts one of these 24 photos on the frozen evaluation side: a
+    # deliberately low evidence minimum lets this journey reach promotion.
     changed = client.put(
-        "/api/v1/settings", json={"label_threshold": 10, "min_accuracy": 0.0}, headers=bearer
+        "/api/v1/settings",
+        json={"label_threshold": 10, "min_accuracy": 0.0, "min_eval_images": 1},
+        headers=bearer,
     )
     assert changed.status_code == 200, changed.get_json()
     started = client.post("/api/v1/training-runs", headers=bearer)

@@ -205,3 +205,5 @@ def test_warm_start_begins_from_the_champion_weights(
     assert evidence["champion_version"] == "v1"
     assert evidence["champion_accuracy"] >= 0.9
     assert evidence["n"] == metrics["n"]
+    # An incremental run scores only what the gate needs: no validation re-scoring.
+    assert "validation" not in metrics and metrics["training_selection"]["mode"] == "incremental"

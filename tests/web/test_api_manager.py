@@ -92,7 +92,9 @@ def test_train_now_is_202_with_the_execution(
 def test_train_now_can_ask_for_a_full_retrain_and_refuses_unknown_modes(
     client, auth_header, orchestrator: FakeOrchestrator
 ):
-    bad = client.post("/api/v1/training-runs", json={"retrain_mode": "partial"}, headers=auth_header)
+    bad = client.post(
+        "/api/v1/training-runs", json={"retrain_mode": "partial"}, headers=auth_header
+    )
     assert bad.status_code == 400
     assert "retrain_mode must be 'incremental' or 'full'" in bad.get_json()["error"]["message"]
     assert orchestrator.started == []
