@@ -35,6 +35,26 @@ def with_stage_prefix(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+def with_source_address(app: WsgiApp) -> WsgiApp:
+    """REMOTE_ADDR is the address API Gateway saw the request come from.
+
+    apig-wsgi takes the first X-Forwarded-For entry, which the client writes itself:
+    a client sending a new one on every request would get a fresh bucket in every
+    per-address limit (uploads, logins). ``sourceIp`` is set by API Gateway.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        context = environ.get("apig_wsgi.request_context") or {}
+        source = (context.get("identity") or {}).get("sourceIp") or (context.get("http") or {}).get(
+            "sourceIp"
+        )
+        if isinstance(source, str) and source:
+            environ["REMOTE_ADDR"] = source
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
@@ -44,5 +64,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         observability.setup_process(settings, "web")
         app = build_app(settings)
         observability.instrument_flask(app, settings)
-        _handler = make_lambda_handler(with_stage_prefix(app.wsgi_app), binary_support=True)
+        wsgi_app = with_source_address(with_stage_prefix(app.wsgi_app))
+        _handler = make_lambda_handler(wsgi_app, binary_support=True)
     return _handler(event, context)

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,40 @@ def test_rest_api_stage_prefixes_generated_links() -> None:
     assert seen["script_name"] == "/app"
     wrapped({"apig_wsgi.request_context": {"stage": "$default"}, "SCRIPT_NAME": ""}, print)
     assert seen["script_name"] == ""
+
+
+def test_the_client_address_is_api_gateways_source_ip_not_x_forwarded_for() -> None:
+    """A forged X-Forwarded-For must not give a client a fresh per-address bucket."""
+    from apig_wsgi import make_lambda_handler
+
+    from web.lambda_handler import with_source_address
+
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(str(environ["REMOTE_ADDR"]))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    handler = make_lambda_handler(with_source_address(app))
+    rest_event = {
+        "httpMethod": "POST",
+        "path": "/api/v1/images",
+        "headers": {"X-Forwarded-For": "1.2.3.4, 203.0.113.9", "Host": "api.example"},
+        "queryStringParameters": None,
+        "requestContext": {"stage": "app", "identity": {"sourceIp": "203.0.113.9"}},
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    handler(rest_event, None)
+    http_event = {
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"x-forwarded-for": "5.6.7.8"},
+        "requestContext": {"http": http_context("/")},
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    handler(http_event, None)
+    assert seen == ["203.0.113.9", "198.51.100.1"]
