@@ -128,9 +128,7 @@ def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         )
     # Promote whatever trains on any evidence: this measures the pipeline, not the model.
     storage.settings.put(
-        ManagerSettings(
-            Mode.MANUAL, 1, min_accuracy=0.0, max_accuracy_drop=1.0, min_eval_images=1
-        )
+        ManagerSettings(Mode.MANUAL, 1, min_accuracy=0.0, max_accuracy_drop=1.0, min_eval_images=1)
     )
     log = (data_dir / "inference-server.log").open("wb")
     server = subprocess.Popen(

@@ -52,7 +52,7 @@ def test_dashboard_shows_mode_thresholds_labels_and_champion(
     # The accuracy with its evidence: n and the 95% interval, never a bare figure.
     champion = html.split('id="champion-accuracy">')[1].split("</dd>")[0]
     assert "91.00%" in champion and "on 400 images" in champion
-    assert "95% CI 87.8%–93.4%" in champion
+    assert "95% CI 87.8%\u201393.4%" in champion
     assert 'id="no-active-run"' in html
 
 
