@@ -8,6 +8,7 @@ and worker process of the web app) or memory (one process).
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +90,20 @@ class MemoryBuckets:
         self._states = {k: s for k, s in self._states.items() if now - s.updated < refill_s}
 
 
+def address_key(address: str) -> str:
+    """Whom a per-address limit counts: an IPv4 address, or the /64 network of an IPv6
+    address (one subscriber gets a whole /64, so single IPv6 addresses cost nothing)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 class RateLimiter:
     """Per-action token buckets keyed by client address."""
 
@@ -100,7 +115,7 @@ class RateLimiter:
     def check(self, action: str, address: str) -> None:
         """Take a token for ``action`` from ``address``; raises RateLimited."""
         rule = self._rules[action]
-        wait = self._store.take(f"{action}:{address}", rule, self._now())
+        wait = self._store.take(f"{action}:{address_key(address)}", rule, self._now())
         if wait > 0:
             raise RateLimited(
                 f"too many requests from your address ({rule.burst} at once, "
@@ -120,6 +135,7 @@ class DailyByteQuota:
     @contextmanager
     def storing(self, address: str, amount: int) -> Iterator[None]:
         """Reserve ``amount`` bytes for the block; given back if the block fails."""
+        address = address_key(address)
         moment = datetime.fromtimestamp(self._now(), UTC)
         day = moment.strftime("%Y-%m-%d")
         if not self._ledger.reserve(address, day, amount, self._cap):

@@ -7,6 +7,7 @@ from flask import Blueprint, g, request, session
 from catdog.auth.accounts import validate_username
 from catdog.auth.tokens import IssuedToken
 from catdog.errors import InvalidInput, InvalidToken, Unauthorized
+from catdog.rate_limits import address_key
 from web.deps import deps
 from web.security import rotate_csrf
 
@@ -156,4 +157,5 @@ def _token_version(username: str) -> int:
 
 
 def client_address() -> str:
-    return request.remote_addr or "unknown"
+    """Who per-address limits count: the peer address (an IPv6 /64 as one)."""
+    return address_key(request.remote_addr or "unknown")

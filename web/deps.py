@@ -95,11 +95,17 @@ def build_deps(
     # Locally one SQLite file shares the limits between the web app's threads and
     # workers; on AWS each function instance keeps its own, and API Gateway throttles.
     db = Database(settings.database_path)
+    now = clock
+
+    def seconds() -> float:
+        return now().timestamp()
+
     limiter = RateLimiter(
         SqliteBuckets(db),
         anonymous_rules(settings.rate_limit_burst, settings.rate_limit_per_minute),
+        seconds,
     )
-    quota = DailyByteQuota(SqliteByteLedger(db), settings.daily_bytes_per_address)
+    quota = DailyByteQuota(SqliteByteLedger(db), settings.daily_bytes_per_address, seconds)
     local_auth = cognito = None
     if settings.backend == "aws":
         config = CognitoConfig.from_settings(settings)

@@ -1,4 +1,4 @@
-"""The attacker's findings, replayed against a real ``catdog up`` with the default limits:
+"""The attacker's findings, replayed against a real ``catdog up`` with the default burst:
 memory amplification, 500s on client input, the open redirect, the unthrottled flood.
 
 Runs in file order: the flood comes last, since it uses up 127.0.0.1's bucket.
@@ -28,7 +28,11 @@ DEFAULT_BURST = 30
 
 @pytest.fixture(scope="module")
 def system(start_system: StartSystem) -> CatdogSystem:
-    system = start_system(CATDOG_RATE_LIMIT_BURST=str(DEFAULT_BURST))
+    # The default burst; a slow refill (1 a minute, not 60) keeps the flood test
+    # independent of how fast this machine serves the uploads.
+    system = start_system(
+        CATDOG_RATE_LIMIT_BURST=str(DEFAULT_BURST), CATDOG_RATE_LIMIT_PER_MINUTE="1"
+    )
     system.add_manager()
     return system
 
@@ -177,8 +181,8 @@ def test_a_flood_of_anonymous_uploads_is_throttled(system: CatdogSystem) -> None
         responses = list(pool.map(send, range(flood)))
     statuses = [response.status_code for response in responses]
     assert set(statuses) == {201, 429}
-    # The burst, plus the few tokens that come back (one a second) while the flood runs.
-    assert statuses.count(201) < flood
+    # At most the burst, plus a token or two refilled while the module ran.
+    assert statuses.count(201) <= DEFAULT_BURST + 2
     refused = [response for response in responses if response.status_code == 429]
     assert all(error_of(response)[0] == "rate_limited" for response in refused)
     assert all(1 <= int(response.headers["Retry-After"]) <= 60 for response in refused)
