@@ -142,6 +142,26 @@ def test_promote_unknown_or_rejected_version(storage: Storage) -> None:
     assert storage.registry.history() == []
 
 
+def test_a_rejected_version_is_promoted_only_as_a_recorded_override(storage: Storage) -> None:
+    storage.registry.register(_model("v1", 1))
+    storage.registry.promote("v1", None, "pipeline", "first", at(1))
+    storage.registry.register(_model("bad", 2))
+    storage.registry.set_status("bad", ModelStatus.REJECTED)
+
+    change = storage.registry.promote("bad", "v1", "alice", "checked by hand", at(3), override=True)
+
+    assert change.override is True and change.from_version == "v1"
+    assert storage.registry.champion().version == "bad"  # type: ignore[union-attr]
+    latest = storage.registry.history()[0]
+    assert (latest.to_version, latest.by, latest.override) == ("bad", "alice", True)
+    assert storage.registry.history()[1].override is False
+    # The override still honours the compare-and-set.
+    storage.registry.register(_model("worse", 4))
+    storage.registry.set_status("worse", ModelStatus.REJECTED)
+    with pytest.raises(ChampionChanged):
+        storage.registry.promote("worse", "v1", "alice", "stale page", at(5), override=True)
+
+
 def test_set_status_of_non_champions(storage: Storage) -> None:
     model = storage.registry.register(_model("v1", 1))
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from catdog.domain import ACTIVE_RUN_STATUSES, RunProgress, RunStatus, TrainingRun, Trigger
+from catdog.domain import (
+    ACTIVE_RUN_STATUSES,
+    RetrainMode,
+    RunProgress,
+    RunStatus,
+    TrainingRun,
+    Trigger,
+)
 from catdog.errors import InvalidInput, NotFound, RunAlreadyActive, RunStateConflict
 from catdog.storage.ports import Storage
 
@@ -34,6 +41,18 @@ def test_create_returns_a_pending_run(storage: Storage) -> None:
     )
     assert storage.runs.get("run-1") == run
     assert storage.runs.active() == run
+
+
+def test_a_run_keeps_how_it_trains(storage: Storage) -> None:
+    default = storage.runs.create("r1", Trigger.SCHEDULE, at(0))
+    assert default.retrain_mode is RetrainMode.INCREMENTAL
+    storage.runs.transition(
+        "r1", RunStatus.FAILED, at(1), allowed_from=frozenset({RunStatus.PENDING}), error="x"
+    )
+    full = storage.runs.create("r2", Trigger.MANUAL, at(2), "arn:r2", RetrainMode.FULL)
+    assert full.retrain_mode is RetrainMode.FULL
+    assert storage.runs.get("r2").retrain_mode is RetrainMode.FULL
+    assert storage.runs.get("r1").retrain_mode is RetrainMode.INCREMENTAL
 
 
 def test_create_again_returns_the_existing_run_unchanged(storage: Storage) -> None:
