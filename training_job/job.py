@@ -22,6 +22,7 @@ from training_job.artifact import ArtifactSink, canary_name, code_version, selec
 from training_job.data import (
     DecodedSet,
     Example,
+    Split,
     class_counts,
     data_cutoff,
     decode_examples,
@@ -94,7 +95,7 @@ def run_training(
     _log(log, f"decoding {len(selection.examples)} training images at {config.input_size}px")
     train = decode_examples(selection.examples, config.input_size, progress=progress)
     validation = decode_examples(split.validation, config.input_size, progress=progress)
-    _check_trainable(train)
+    _check_trainable(train, split)
     if warm:
         config = config.with_changes(epochs=incremental_epochs(len(train), config))
     _log(
@@ -234,11 +235,27 @@ def _inference_copy(model: Any) -> Any:
     return copy
 
 
-def _check_trainable(train: DecodedSet) -> None:
+def _check_trainable(train: DecodedSet, split: Split) -> None:
+    """Both classes must be on the training side; the error says where the labels are."""
     counts = class_counts(train.labels)
     missing = [name for name in LABELS if counts[name] == 0]
     if missing:
-        raise InvalidInput(f"no training images labeled {' or '.join(missing)}")
+        where = "; ".join(
+            f"{name}: "
+            + ", ".join(
+                f"{sum(1 for e in examples if LABELS[e.label] == name)} {side}"
+                for side, examples in (
+                    ("training", split.train),
+                    ("validation", split.validation),
+                    ("evaluation", split.evaluation),
+                )
+            )
+            for name in missing
+        )
+        raise InvalidInput(
+            f"no training images labeled {' or '.join(missing)} ({where}; the evaluation "
+            "side is kept out of training for the promotion gate): label more images"
+        )
 
 
 def _canaries(

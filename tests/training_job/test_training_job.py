@@ -3,6 +3,7 @@ determinism and warm start."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +15,20 @@ import pytest
 import training_job.job as job_module
 from catdog.artifacts import fetch_artifact, is_complete, read_metrics
 from catdog.classifier import Classifier
+from catdog.errors import InvalidInput
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from tests.training_job.conftest import TINY, RecordingBlobStore
-from tests.training_job.training_images import write_class_folder
+from tests.training_job.training_images import class_image_bytes, write_class_folder
 from training_job.artifact import BlobArtifactSink, DirectoryArtifactSink
-from training_job.data import folder_examples, split_examples
+from training_job.data import (
+    Side,
+    SplitFractions,
+    example_from_bytes,
+    folder_examples,
+    split_examples,
+)
 from training_job.evaluate import load_model
 from training_job.job import Champion, run_training
 from training_job.model import make_model, trainable_core
@@ -207,3 +215,27 @@ def test_warm_start_begins_from_the_champion_weights(
     assert evidence["n"] == metrics["n"]
     # An incremental run scores only what the gate needs: no validation re-scoring.
     assert "validation" not in metrics and metrics["training_selection"]["mode"] == "incremental"
+
+
+def test_a_class_found_only_on_the_evaluation_side_is_a_clear_error(tmp_path: Path) -> None:
+    fractions = SplitFractions()
+    cats = [example_from_bytes(f"c{i}", class_image_bytes("cat", i), 0) for i in range(6)]
+    dogs = []
+    for seed in range(10_000):
+        data = class_image_bytes("dog", seed)
+        if fractions.side(hashlib.sha256(data).hexdigest()) is Side.EVALUATION:
+            dogs.append(example_from_bytes(f"d{seed}", data, 1))
+        if len(dogs) == 2:
+            break
+    with pytest.raises(InvalidInput) as raised:
+        run_training(
+            cats + dogs,
+            TrainingConfig(**TINY),  # type: ignore[arg-type]
+            DirectoryArtifactSink(tmp_path / "none"),
+            version="none",
+        )
+    message = str(raised.value)
+    assert message.startswith("no training images labeled dog (")
+    assert "(dog: 0 training, 0 validation, 2 evaluation;" in message
+    assert message.endswith("label more images")
+    assert not (tmp_path / "none" / "_SUCCESS").exists()
