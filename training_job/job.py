@@ -30,6 +30,7 @@ from training_job.data import (
 )
 from training_job.evaluate import classification_metrics, predict
 from training_job.model import (
+    is_flip_averaged,
     make_model,
     model_arch,
     model_input_size,
@@ -68,7 +69,8 @@ def run_training(
     artifact. Returns its metrics.
 
     With a champion and ``config.retrain_mode`` incremental, training continues from
-    the champion's weights (its architecture and input size win over ``config``) at a
+    the champion's weights (its architecture, input size and served form win over
+    ``config``) at a
     lower rate, for a bounded number of steps, on the labels since the champion's
     data cutoff plus a replay sample; otherwise it fits from scratch on every
     training image. Validation images choose the epoch; evaluation images are only
@@ -80,7 +82,9 @@ def run_training(
     if warm:
         assert champion is not None
         config = config.with_changes(
-            arch=model_arch(champion.model), input_size=model_input_size(champion.model)
+            arch=model_arch(champion.model),
+            input_size=model_input_size(champion.model),
+            flip_average=is_flip_averaged(champion.model),
         )
     seed_everything(config.seed)
     split = split_examples(examples, config.split_fractions())

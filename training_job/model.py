@@ -151,9 +151,14 @@ def with_flip_averaging(base: keras.Model) -> keras.Model:
     return keras.Model(inputs, outputs, name=base.name + FLIP_AVERAGED_SUFFIX)
 
 
+def is_flip_averaged(model: keras.Model) -> bool:
+    """Whether a served model averages the photo and its mirror image."""
+    return str(model.name).endswith(FLIP_AVERAGED_SUFFIX)
+
+
 def trainable_core(model: keras.Model) -> keras.Model:
     """The network inside a served model (the model itself when it is not wrapped)."""
-    if model.name.endswith(FLIP_AVERAGED_SUFFIX):
+    if is_flip_averaged(model):
         return model.get_layer(model.name.removesuffix(FLIP_AVERAGED_SUFFIX))
     return model
 

@@ -213,6 +213,7 @@ def test_warm_start_begins_from_the_champion_weights(
     assert evidence["champion_version"] == "v1"
     assert evidence["champion_accuracy"] >= 0.9
     assert evidence["n"] == metrics["n"]
+    assert metrics["flip_averaged"] is True  # served like the champion it continues
     # An incremental run scores only what the gate needs: no validation re-scoring.
     assert "validation" not in metrics and metrics["training_selection"]["mode"] == "incremental"
 
@@ -239,3 +240,19 @@ def test_a_class_found_only_on_the_evaluation_side_is_a_clear_error(tmp_path: Pa
     assert "(dog: 0 training, 0 validation, 2 evaluation;" in message
     assert message.endswith("label more images")
     assert not (tmp_path / "none" / "_SUCCESS").exists()
+
+
+def test_a_warm_start_from_a_single_view_champion_is_served_single_view(
+    tmp_path: Path, class_folder: Path, trained: Trained
+) -> None:
+    served = load_model(fetch_artifact(trained.blobs, "v1", trained.cache))
+    single_view = trainable_core(served)
+    metrics = run_training(
+        folder_examples(class_folder),
+        TrainingConfig(**{**TINY, "epochs": 1}),  # type: ignore[arg-type]
+        DirectoryArtifactSink(tmp_path / "single"),
+        version="v4",
+        champion=Champion("v1-core", single_view),
+    )
+    assert metrics["flip_averaged"] is False
+    assert load_model(tmp_path / "single").name == single_view.name
