@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.output import write_result
-from benchmarks.worst_images import WORST_CASES, largest_side, worst_image
+from benchmarks.worst_images import worst_case_files
 from catdog.decode_budget import DecodeBudget
 from catdog.imaging import decode_rgb, thumbnail_jpeg
 from catdog.preprocessing import preprocess_bytes
@@ -37,12 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     settings = Settings()
-    files: dict[str, bytes] = {}
-    for fmt, mode, options in WORST_CASES:
-        side = largest_side(fmt, mode, settings)
-        files[f"{fmt}-{mode}-{side}x{side}".replace(";", "")] = worst_image(
-            fmt, mode, side, options
-        )
+    files = worst_case_files(settings)
     # As in production: one pool per web worker process (two) and one for the inference
     # server; here the web work of the 16 uploads is spread over two pools.
     web_pools = [DecodeBudget(settings.max_decode_bytes, settings.decode_pool_bytes, 120.0)] * 2

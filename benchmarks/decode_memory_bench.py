@@ -29,7 +29,7 @@ import requests
 from benchmarks.inference_bench import BASELINE, prepare_models
 from benchmarks.output import write_result
 from benchmarks.upload_bench import start_system
-from benchmarks.worst_images import WORST_CASES, largest_side, worst_image
+from benchmarks.worst_images import worst_case_files, worst_image
 from catdog.process_tree import PeakSampler, tree_bytes, tree_cpu_seconds
 from catdog.settings import Settings
 
@@ -68,12 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     settings = Settings()
-    files: dict[str, bytes] = {}
-    for fmt, mode, options in WORST_CASES:
-        side = largest_side(fmt, mode, settings)
-        files[f"{fmt}-{mode}-{side}x{side}".replace(";", "")] = worst_image(
-            fmt, mode, side, options
-        )
+    files = worst_case_files(settings)
     with tempfile.TemporaryDirectory(prefix="catdog-decode-bench-") as tmp:
         workdir = Path(tmp)
         models, model_note = prepare_models(workdir, BASELINE if BASELINE.is_dir() else None)

@@ -75,3 +75,14 @@ def worst_image(fmt: str, mode: str, side: int, options: dict[str, Any]) -> byte
     extra = {"save_all": True, "append_images": [picture]} if fmt == "MPO" else {}
     picture.save(out, format=fmt, **options, **extra)
     return out.getvalue()
+
+
+def worst_case_files(settings: Settings) -> dict[str, bytes]:
+    """Every worst case, encoded, by a name saying format, mode and size."""
+    files: dict[str, bytes] = {}
+    for fmt, mode, options in WORST_CASES:
+        side = largest_side(fmt, mode, settings)
+        files[f"{fmt}-{mode}-{side}x{side}".replace(";", "")] = worst_image(
+            fmt, mode, side, options
+        )
+    return files

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -99,12 +100,14 @@ def token_for(client: FlaskClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
-def sign_in(client: FlaskClient) -> None:
+def post_login(client: FlaskClient, target: str = "") -> Any:
     token = csrf_from(client, "/manager/login")
-    response = client.post(
-        "/manager/login", data={"username": MANAGER, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
+    form = {"username": MANAGER, "password": PASSWORD, "csrf_token": token, "next": target}
+    return client.post("/manager/login", data=form)
+
+
+def sign_in(client: FlaskClient) -> None:
+    assert post_login(client).status_code == 303
 
 
 def test_signing_out_revokes_other_sessions_and_api_tokens(app: Flask, accounts) -> None:
@@ -173,11 +176,7 @@ def test_changing_the_password_revokes_sessions_and_tokens(app: Flask, accounts)
 def test_login_redirects_only_to_same_origin_paths(
     client: FlaskClient, accounts, target: str
 ) -> None:
-    token = csrf_from(client, "/manager/login")
-    response = client.post(
-        "/manager/login",
-        data={"username": MANAGER, "password": PASSWORD, "csrf_token": token, "next": target},
-    )
+    response = post_login(client, target)
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//")
@@ -189,14 +188,5 @@ def test_login_redirects_only_to_same_origin_paths(
 
 
 def test_a_same_origin_target_with_a_query_is_kept(client: FlaskClient, accounts) -> None:
-    token = csrf_from(client, "/manager/login")
-    response = client.post(
-        "/manager/login",
-        data={
-            "username": MANAGER,
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": "/manager/queue?cursor=abc",
-        },
-    )
+    response = post_login(client, "/manager/queue?cursor=abc")
     assert response.headers["Location"] == "/manager/queue?cursor=abc"
