@@ -18,10 +18,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from catdog.decode_budget import DecodeBudget, plan_decode, strip_rows
 from catdog.errors import ImageTooLarge, InvalidImage
+
+# PNG text chunks are never used, but Pillow keeps up to 64 MB of them per image while
+# it reads the header, before any decode budget applies: a 74 KB PNG of zTXt chunks
+# made a process allocate 69 MB. One chunk stays bounded by MAX_TEXT_CHUNK (1 MB).
+MAX_PNG_TEXT_BYTES = 1024 * 1024
+PngImagePlugin.MAX_TEXT_MEMORY = MAX_PNG_TEXT_BYTES
 
 # Formats we accept from users, with the content type we serve them back with.
 # MPO (the multi-picture JPEG phones write) is a JPEG whose first picture we use.

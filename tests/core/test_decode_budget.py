@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import tracemalloc
+import zlib
 
 import pytest
 from PIL import Image
 
 from catdog.decode_budget import DecodeBudget, plan_decode, unlimited_budget
-from catdog.errors import DecoderBusy, ImageTooLarge
+from catdog.errors import DecoderBusy, ImageTooLarge, InvalidImage
 from catdog.imaging import decode_rgb, inspect_image, reduce_factor
 from catdog.preprocessing import preprocess_bytes
 from tests.factories import image_bytes
@@ -133,3 +135,26 @@ def test_a_very_wide_image_is_reduced_per_axis_for_the_model() -> None:
     pixels = preprocess_bytes(data, 32)
     assert pixels.shape == (32, 32, 3)
     assert float(pixels.min()) == float(pixels.max()) == 90.0
+
+
+def test_png_text_chunks_cannot_allocate_beyond_a_megabyte_or_two() -> None:
+    """Found by probing: 70 zTXt chunks of 1 MB each (a 74 KB file) made Pillow hold
+    69 MB while reading the header, outside the decode budget."""
+    text = zlib.compress(b"a" * (1024 * 1024 - 100), 9)
+    chunks = b"".join(_png_chunk(b"zTXt", b"k%d\x00\x00" % n + text) for n in range(70))
+    png = image_bytes("PNG", size=(8, 8))
+    data = png[:33] + chunks + png[33:]
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidImage):
+            decode_rgb(data, 40_000_000, unlimited_budget(), 256, "contain")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * MIB  # was 69 MB
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
