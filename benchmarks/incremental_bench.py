@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -37,7 +38,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "incremental_bench.json"
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "cats-dogs" / "train"
 CATDOG = Path(sys.executable).parent / "catdog"
 MANAGER = "bench"
-PASSWORD = "bench-password-1234"
+# A fresh manager password each run (the benchmark's system lives in a temporary folder).
+PASSWORD = secrets.token_urlsafe(18)
 
 
 def labeled_files(data: Path) -> list[tuple[Path, str]]:
