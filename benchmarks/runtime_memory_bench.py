@@ -26,6 +26,7 @@ from typing import Any
 from benchmarks.inference_load import free_port
 from benchmarks.output import write_result
 from catdog.pipeline.archive import ExecutionArchive, archive_path
+from catdog.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "runtime_memory_bench.json"
@@ -44,13 +45,31 @@ def ticks_done(archive: ExecutionArchive) -> int:
     return size["executions"] + size["folded"]
 
 
-def start_up(data_dir: Path, schedule: float, retention_days: float) -> subprocess.Popen[bytes]:
+def held_by_interpreter(settings: Settings) -> int:
+    """Executions moto's interpreter holds now (running, or finished and not archived yet)."""
+    from catdog.pipeline.aws_clients import stepfunctions_client
+
+    client = stepfunctions_client(settings)
+    machines = client.list_state_machines()["stateMachines"]
+    return sum(
+        len(
+            client.list_executions(stateMachineArn=m["stateMachineArn"], maxResults=1000)[
+                "executions"
+            ]
+        )
+        for m in machines
+    )
+
+
+def start_up(
+    data_dir: Path, port: int, schedule: float, retention_days: float
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CATDOG_DATA_DIR": str(data_dir),
         "CATDOG_WEB_PORT": str(free_port()),
         "CATDOG_INFERENCE_PORT": str(free_port()),
-        "CATDOG_STEPFUNCTIONS_PORT": str(free_port()),
+        "CATDOG_STEPFUNCTIONS_PORT": str(port),
         "CATDOG_SCHEDULE_SECONDS": str(schedule),
         "CATDOG_SKIPPED_RETENTION_DAYS": str(retention_days),
         "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
@@ -66,7 +85,9 @@ def run(ticks: int, schedule: float, retention_days: float, every: int) -> dict[
     with tempfile.TemporaryDirectory(prefix="catdog-memory-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        process = start_up(data_dir, schedule, retention_days)
+        port = free_port()
+        settings = Settings(data_dir=data_dir, stepfunctions_port=port)
+        process = start_up(data_dir, port, schedule, retention_days)
         samples: list[dict[str, float]] = []
         try:
             path = archive_path(data_dir)
@@ -85,6 +106,7 @@ def run(ticks: int, schedule: float, retention_days: float, every: int) -> dict[
                         {
                             "ticks": done,
                             "rss_mb": round(rss_mb(process.pid), 1),
+                            "held_by_interpreter": held_by_interpreter(settings),
                             "seconds": round(time.monotonic() - started, 1),
                         }
                     )
@@ -108,6 +130,7 @@ def run(ticks: int, schedule: float, retention_days: float, every: int) -> dict[
     last = samples[-1]
     return {
         "ticks": last["ticks"],
+        "held_by_interpreter_at_end": last["held_by_interpreter"],
         "schedule_seconds": schedule,
         "skipped_retention_days": retention_days,
         "wall_seconds": last["seconds"],

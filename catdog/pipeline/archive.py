@@ -66,9 +66,22 @@ class ExecutionArchive:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._lock = threading.Lock()
-        with self._lock, self._connect() as db:
-            db.executescript(_SCHEMA)
-            _upgrade(db)
+        with self._lock:
+            db = self._connect()
+            try:
+                # One writer at a time: catdog up, the web app and the CLI may all open
+                # the archive at once, and only one of them may add the new columns.
+                db.isolation_level = None
+                db.execute("BEGIN IMMEDIATE")
+                _run_script(db, _SCHEMA)
+                _upgrade(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            finally:
+                db.close()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, timeout=10.0)
@@ -197,7 +210,7 @@ def _upgrade(db: sqlite3.Connection) -> None:
     for name, kind in _COLUMNS.items():
         if name not in present:
             db.execute(f"ALTER TABLE executions ADD COLUMN {name} {kind}")
-    db.executescript(_INDEXES)
+    _run_script(db, _INDEXES)
     missing = db.execute("SELECT execution_arn, detail FROM executions WHERE outcome IS NULL")
     for arn, text in missing.fetchall():
         detail = ExecutionDetail.from_dict(json.loads(text))
@@ -206,6 +219,13 @@ def _upgrade(db: sqlite3.Connection) -> None:
             "UPDATE executions SET outcome = ?, first_start = start_date WHERE execution_arn = ?",
             (outcome.value, arn),
         )
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Statement by statement (``executescript`` would commit the open transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _add_to_rollup(

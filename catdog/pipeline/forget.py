@@ -1,10 +1,12 @@
-"""Removing finished executions (and their threads) from moto's interpreter: flat memory.
+"""Keeping moto's interpreter from holding on to finished executions: flat memory.
 
 moto keeps every execution (with a copy of the state machine and its event
-history) in ``StateMachine.executions`` of the backend its server serves. Once
-an execution is archived it is removed there; Step Functions calls for it then
-answer ExecutionDoesNotExist and the orchestrator reads the archive instead.
-The list is internal to moto (pinned ``==5.2.5``): ``check`` fails loudly if it moves.
+history) in ``StateMachine.executions`` of the backend its server serves, two
+threads per execution in a module-level list, and every model object it ever
+created (the state machine copies too) for its dashboard. Once an execution is
+archived it is removed from all three; Step Functions calls for it then answer
+ExecutionDoesNotExist and the orchestrator reads the archive instead. These are
+internal to moto (pinned ``==5.2.5``): each function fails loudly if they move.
 """
 
 from __future__ import annotations
@@ -78,3 +80,14 @@ def prune_finished_threads() -> int:
         before = len(TMP_THREADS)
         TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
         return before - len(TMP_THREADS)
+
+
+def release_model_tracking() -> None:
+    """moto records every model object it creates (``BaseModel.instances_tracked``, for
+    its dashboard, which catdog does not use), including the copy of the state machine
+    each execution takes: without this, those copies are never freed."""
+    try:
+        from moto.core.model_instances import reset_model_data
+    except ImportError as exc:  # pragma: no cover - only when moto is changed under us
+        raise ConfigurationError(f"moto's model tracking moved: {exc}") from exc
+    reset_model_data()

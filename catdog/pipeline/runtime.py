@@ -22,14 +22,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from catdog.clock import Clock, utc_now
-from catdog.errors import CatdogError, ConfigurationError
+from catdog.errors import CatdogError, ConfigurationError, NotFound
 from catdog.pipeline import moto_quirks, seam
 from catdog.pipeline.archive import ExecutionArchive, archive_path
 from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions_client
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
 from catdog.pipeline.deps import PipelineDeps
 from catdog.pipeline.factory import build_pipeline_deps
-from catdog.pipeline.forget import forget_execution, prune_finished_threads
+from catdog.pipeline.forget import (
+    forget_execution,
+    prune_finished_threads,
+    release_model_tracking,
+)
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
@@ -101,6 +105,7 @@ class LocalPipeline:
         )
         self.deps: PipelineDeps | None = None
         self._compacted_at: datetime | None = None
+        self._archiving = threading.Lock()
 
     def function_name(self, function: LambdaFunction) -> str:
         return f"{self._prefix}-{function.function_suffix}"
@@ -233,15 +238,21 @@ class LocalPipeline:
         if self._server is None:
             return 0
         count = 0
-        for summary in self.orchestrator.list_live():
-            if summary.running:
-                continue
-            if not self.archive.has(summary.execution_arn):
-                self.archive.save(self.orchestrator.describe_live(summary.execution_arn))
-                count += 1
-            forget_execution(summary.execution_arn)
-        prune_finished_threads()
-        self._compact_when_due()
+        with self._archiving:  # the archiver thread and a caller may both ask
+            for summary in self.orchestrator.list_live():
+                if summary.running:
+                    continue
+                if not self.archive.has(summary.execution_arn):
+                    try:
+                        detail = self.orchestrator.describe_live(summary.execution_arn)
+                    except NotFound:
+                        continue  # gone meanwhile
+                    self.archive.save(detail)
+                    count += 1
+                forget_execution(summary.execution_arn)
+            prune_finished_threads()
+            release_model_tracking()
+            self._compact_when_due()
         return count
 
     def _compact_when_due(self) -> None:

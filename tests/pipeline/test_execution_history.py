@@ -236,3 +236,47 @@ def test_an_archived_execution_is_described_after_the_interpreter_forgot_it(
     assert orchestrator.wait(detail.summary.execution_arn, timeout=1).summary.name == "kept"
     with pytest.raises(NotFound):
         orchestrator.describe_execution("never-ran")
+
+
+def test_an_earlier_archive_is_upgraded_once_by_concurrent_openers(tmp_path: Path) -> None:
+    """catdog up, the web app and the CLI may open an archive of the earlier layout at once."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "executions.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE executions (execution_arn TEXT PRIMARY KEY, name TEXT NOT NULL,"
+            " status TEXT NOT NULL, start_date TEXT, stop_date TEXT, detail TEXT NOT NULL)"
+        )
+        old = execution("rejected", DAY, name="old-layout")
+        data = old.to_dict()
+        db.execute(
+            "INSERT INTO executions VALUES (?,?,?,?,?,?)",
+            (
+                old.summary.execution_arn,
+                "old-layout",
+                "SUCCEEDED",
+                data["start_date"],
+                data["stop_date"],
+                json.dumps(data),
+            ),
+        )
+    errors: list[Exception] = []
+
+    def open_archive() -> None:
+        try:
+            ExecutionArchive(path)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_archive) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = archived_orchestrator(ExecutionArchive(path)).list_page(ExecutionQuery()).rows
+    assert [(row.execution.name, row.execution.outcome) for row in rows] == [
+        ("old-layout", Outcome.REJECTED)
+    ]
