@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from catdog.artifacts import write_artifact
 from catdog.clock import utc_now
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus, Trigger
-from catdog.errors import InvalidInput, RunAlreadyActive, TrainingTimedOut
+from catdog.errors import EvidenceMismatch, InvalidInput, RunAlreadyActive, TrainingTimedOut
 from catdog.pipeline.steps import PipelineDeps
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
@@ -29,6 +30,7 @@ from lambdas import (
     validate_model,
 )
 from lambdas.deps import production_deps
+from tests.gate_metrics import paired_metrics
 from tests.pipeline.pipeline_support import (
     BASELINE,
     FakeInferenceServer,
@@ -229,3 +231,37 @@ def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(deps: PipelineDep
     assert older.status is RunStatus.FAILED
     assert older.error == "orphaned: execution arn:x:execution:sm:older is no longer running"
     assert deps.compute.stopped == ["older"]  # type: ignore[attr-defined]
+
+
+def write_candidate(deps: PipelineDeps, metrics: dict[str, Any], tmp_path: Path) -> None:
+    deps.storage.runs.create("manual-1", Trigger.MANUAL, utc_now())
+    model = tmp_path / "candidate.keras"
+    model.write_bytes(b"stand-in")
+    write_artifact(deps.storage.blobs, "manual-1", model, {**metrics, "canary": []}, {})
+
+
+def test_validate_refuses_scores_from_different_manifests(
+    deps: PipelineDeps, tmp_path: Path
+) -> None:
+    install_champion(deps.storage, accuracy=0.9)
+    metrics = paired_metrics(0.95, champion_version=BASELINE, champion_accuracy=0.9)
+    metrics["scores"]["champion"]["manifest_id"] = "sha256:another-evaluation-set"
+    write_candidate(deps, metrics, tmp_path)
+    with pytest.raises(EvidenceMismatch, match="different evaluation manifests"):
+        validate_model.handler(envelope({"run_id": "manual-1"}), None, deps=deps)
+    assert deps.storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert deps.storage.runs.get("manual-1").status is RunStatus.PENDING
+
+
+def test_validate_rejects_evidence_against_a_champion_that_has_since_changed(
+    deps: PipelineDeps, tmp_path: Path
+) -> None:
+    install_champion(deps.storage, accuracy=0.9)
+    metrics = paired_metrics(0.95, champion_version="an-older-champion", champion_accuracy=0.9)
+    write_candidate(deps, metrics, tmp_path)
+    result = validate_model.handler(envelope({"run_id": "manual-1"}), None, deps=deps)
+    assert result["accepted"] is False and result["rule"] == "minimum_evidence"
+    assert "scored against champion an-older-champion" in result["reason"]
+    assert deps.storage.runs.get("manual-1").status is RunStatus.REJECTED
+    recorded = deps.storage.registry.get("manual-1").metrics["gate_decision"]
+    assert recorded["accepted"] is False and recorded["evidence"]["n"] == 400
