@@ -30,14 +30,19 @@ _BYTES_PER_PIXEL: dict[str, int] = {
     "I;16N": 2,
 }
 _DEFAULT_BYTES_PER_PIXEL = 4
-# Formats whose decoder holds a second full-size copy while decoding (libwebp
-# decodes into its own buffer, which Pillow then copies).
-_DECODER_COPIES: dict[str, int] = {"WEBP": 2}
+# Full-size copies a format's decoder holds at once, measured (peak RSS) on Pillow 13:
+# libwebp decodes into its own buffer, which becomes a Python bytes object, then
+# Pillow's image (about 4 frames' worth at the peak; one more for an animation's
+# canvas). PNG, GIF, BMP and JPEG decode straight into Pillow's image.
+_DECODER_COPIES: dict[str, int] = {"WEBP": 4}
+_ANIMATION_COPIES: dict[str, int] = {"WEBP": 1}
 # Rows converted at a time when downscaling (see catdog.imaging).
 STRIP_ROWS = 64
 # The strip, its RGBA conversion and its composite on white exist at once.
 _STRIP_COPIES = 3
 MIB = 1024 * 1024
+# Decoder state, Python objects and rounding, measured at up to about 2 MB per decode.
+_FIXED_OVERHEAD = 4 * MIB
 
 
 @dataclass(frozen=True)
@@ -51,19 +56,26 @@ class DecodePlan:
 
 
 def plan_decode(
-    fmt: str, mode: str, decoded_size: tuple[int, int], reduce_factor: tuple[int, int]
+    fmt: str,
+    mode: str,
+    decoded_size: tuple[int, int],
+    reduce_factor: tuple[int, int],
+    animated: bool = False,
 ) -> DecodePlan:
-    """Estimate the peak bytes of decoding ``decoded_size`` pixels of ``mode`` (only the
-    first frame is ever decoded, so further frames cost nothing), converting them to
-    RGB in strips, and keeping the result reduced by ``reduce_factor`` (x, y)."""
+    """Estimate the peak bytes of decoding ``decoded_size`` pixels of ``mode``,
+    converting them to RGB in strips, and keeping the result reduced by
+    ``reduce_factor`` (x, y). Only the first frame is ever decoded, so further frames
+    cost nothing, except the canvas an animated WebP decoder keeps."""
     width, height = decoded_size
     factor_x, factor_y = max(1, reduce_factor[0]), max(1, reduce_factor[1])
     per_pixel = _BYTES_PER_PIXEL.get(mode, _DEFAULT_BYTES_PER_PIXEL)
-    decoded = width * height * per_pixel * _DECODER_COPIES.get(fmt, 1)
+    copies = _DECODER_COPIES.get(fmt, 1) + (_ANIMATION_COPIES.get(fmt, 0) if animated else 0)
+    decoded = width * height * per_pixel * copies
     strip = width * min(height, strip_rows(factor_y)) * _DEFAULT_BYTES_PER_PIXEL * _STRIP_COPIES
     reduced = -(-width // factor_x) * -(-height // factor_y) * _DEFAULT_BYTES_PER_PIXEL
     # A reduced copy exists twice while it is turned upright (EXIF orientation).
-    return DecodePlan(mode, decoded_size, (factor_x, factor_y), decoded + strip + 2 * reduced)
+    peak = decoded + strip + 2 * reduced + _FIXED_OVERHEAD
+    return DecodePlan(mode, decoded_size, (factor_x, factor_y), peak)
 
 
 def strip_rows(factor_y: int) -> int:

@@ -123,7 +123,8 @@ def decode_rgb(
         if image.format in _JPEG_FAMILY:
             image.draft(None, (size, size))
         factor = reduce_factor(image.size, size, fit)
-        plan = plan_decode(str(image.format), image.mode, image.size, factor)
+        animated = image.format == "WEBP" and bool(getattr(image, "is_animated", False))
+        plan = plan_decode(str(image.format), image.mode, image.size, factor, animated)
         orientation = _orientation(image)
         with budget.reserve(plan):
             image.load()
