@@ -45,20 +45,26 @@ def ticks_done(archive: ExecutionArchive) -> int:
     return size["executions"] + size["folded"]
 
 
-def held_by_interpreter(settings: Settings) -> int:
-    """Executions moto's interpreter holds now (running, or finished and not archived yet)."""
+def held_by_interpreter(settings: Settings) -> int | None:
+    """Executions moto's interpreter holds now (running, or finished and not archived
+    yet); None while its server is not up."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from catdog.pipeline.aws_clients import stepfunctions_client
 
     client = stepfunctions_client(settings)
-    machines = client.list_state_machines()["stateMachines"]
-    return sum(
-        len(
-            client.list_executions(stateMachineArn=m["stateMachineArn"], maxResults=1000)[
-                "executions"
-            ]
+    try:
+        machines = client.list_state_machines()["stateMachines"]
+        return sum(
+            len(
+                client.list_executions(stateMachineArn=m["stateMachineArn"], maxResults=1000)[
+                    "executions"
+                ]
+            )
+            for m in machines
         )
-        for m in machines
-    )
+    except (BotoCoreError, ClientError):
+        return None
 
 
 def start_up(
