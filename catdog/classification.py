@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import Literal, Protocol
 
-from catdog.domain import Prediction, parse_label
-from catdog.errors import CatdogError, ServiceUnavailable
+from catdog.domain import ImageRecord, Prediction, parse_label
+from catdog.errors import CatdogError, NotFound, ServiceUnavailable
 from catdog.storage.ports import Storage
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,41 @@ def to_prediction(result: PredictionResultLike) -> Prediction:
     return Prediction(parse_label(result.label), float(result.confidence), result.model_version)
 
 
+Outcome = Literal["classified", "already_classified", "gone", "refused"]
+
+
+def classify_record(storage: Storage, predictor: Predictor, record: ImageRecord) -> Outcome:
+    """Ask the inference tier about one stored image and record its prediction.
+
+    Raises ServiceUnavailable when the tier does not answer (try later); an image
+    the tier refuses is logged and reported as "refused".
+    """
+    blob = storage.blobs.get("images", record.blob_name)
+    try:
+        result = predictor.predict(blob.data, blob.content_type)
+    except ServiceUnavailable:
+        raise
+    except CatdogError as exc:
+        log.warning("cannot classify %s: %s", record.key, exc)
+        return "refused"
+    storage.catalog.set_prediction(record.key, to_prediction(result))
+    return "classified"
+
+
+def classify_key(storage: Storage, predictor: Predictor, key: str) -> Outcome:
+    """``classify_record`` for the image under ``key``, if it is still pending.
+
+    Idempotent: an image classified meanwhile, or deleted, is left alone.
+    """
+    try:
+        record = storage.catalog.get(key)
+    except NotFound:
+        return "gone"
+    if record.prediction is not None:
+        return "already_classified"
+    return classify_record(storage, predictor, record)
+
+
 def classify_pending(storage: Storage, predictor: Predictor, limit: int = 100) -> int:
     """Classify up to ``limit`` pending images; returns how many were classified.
 
@@ -40,16 +75,11 @@ def classify_pending(storage: Storage, predictor: Predictor, limit: int = 100) -
     """
     done = 0
     for record in storage.catalog.list_pending(limit):
-        blob = storage.blobs.get("images", record.blob_name)
         try:
-            result = predictor.predict(blob.data, blob.content_type)
+            outcome = classify_record(storage, predictor, record)
         except ServiceUnavailable:
             break
-        except CatdogError as exc:
-            log.warning("cannot classify %s: %s", record.key, exc)
-            continue
-        storage.catalog.set_prediction(record.key, to_prediction(result))
-        done += 1
+        done += outcome == "classified"
     return done
 
 

@@ -29,6 +29,8 @@ class AwsResources:
     models_table: str = "catdog-models"
     state_machine_arn: str | None = None
     train_instance_id: str | None = None
+    # SQS queue of uploads the inference tier could not classify (None: not on AWS)
+    pending_queue_url: str | None = None
     cognito_user_pool_id: str | None = None
     cognito_client_id: str | None = None
     cognito_domain: str | None = None
@@ -70,6 +72,10 @@ class Settings:
     batch_max_size: int = 32
     batch_max_wait_ms: float = 2.0
     reconcile_seconds: float = 30.0
+    # pending classification on AWS: an unclassified upload is retried after
+    # base * 2^(attempt - 1) seconds, at most max (the SQS visibility timeout)
+    pending_retry_base_seconds: int = 30
+    pending_retry_max_seconds: int = 900
     # pipeline
     stepfunctions_port: int = 8502
     schedule_seconds: float = 180.0
@@ -154,6 +160,7 @@ class Settings:
             "daily_bytes_per_address",
             "login_failures_per_address",
             "login_failures_per_account",
+            "pending_retry_base_seconds",
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"CATDOG_{name.upper()} must be at least 1")
@@ -163,6 +170,10 @@ class Settings:
             )
         if self.rate_limit_per_minute <= 0:
             raise ConfigurationError("CATDOG_RATE_LIMIT_PER_MINUTE must be above 0")
+        if not self.pending_retry_base_seconds <= self.pending_retry_max_seconds <= 43200:
+            raise ConfigurationError(
+                "CATDOG_PENDING_RETRY_MAX_SECONDS must be between the base and 43200 (12 hours)"
+            )
         if self.replay_size < 0:
             raise ConfigurationError("CATDOG_REPLAY_SIZE must be 0 or more")
         if self.incremental_steps < 1:

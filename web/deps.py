@@ -23,10 +23,10 @@ from catdog.auth.tokens import ApiTokens
 from catdog.clock import Clock, utc_now
 from catdog.composition import build_ingest
 from catdog.pipeline.compute import TrainCompute
-from catdog.pipeline.factory import build_compute
+from catdog.pipeline.factory import build_compute_if_configured
 from catdog.rate_limits import DailyByteQuota, RateLimiter, anonymous_rules
 from catdog.settings import Settings
-from catdog.storage.factory import build_storage
+from catdog.storage.factory import build_pending_queue, build_storage
 from catdog.storage.local.database import Database
 from catdog.storage.local.limits import SqliteBuckets, SqliteByteLedger
 from catdog.storage.ports import Storage
@@ -91,6 +91,7 @@ def build_deps(
         inference,
         importer,
         settings.unsure_threshold,
+        build_pending_queue(settings),
     )
     # Locally one SQLite file shares the limits between the web app's threads and
     # workers; on AWS each function instance keeps its own, and API Gateway throttles.
@@ -131,7 +132,7 @@ def build_deps(
         tokens=ApiTokens(settings.secret_key or secrets.token_urlsafe(32), clock=clock),
         local_auth=local_auth,
         cognito=cognito,
-        compute=compute or build_compute(settings),
+        compute=compute or build_compute_if_configured(settings),
     )
 
 

@@ -2,7 +2,8 @@
 
 Flask-free, so the API and the pages share it. Storing comes first and is all
 that must succeed: when the inference server is down the image stays stored
-as "pending classification" and the background classifier picks it up later.
+as "pending classification" and is announced to the pending queue (SQS on
+AWS; locally the background classifier scans the catalog).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from catdog.domain import ImageRecord, Prediction, parse_label
 from catdog.errors import CatdogError, ServiceUnavailable
 from catdog.images import ImageIngest
+from catdog.pending import CatalogScan, PendingQueue
 from catdog.storage.ports import ImageCatalog
 from catdog.url_import import UrlImporter
 from web.ports import Inference
@@ -66,8 +68,10 @@ class UploadService:
         inference: Inference,
         url_importer: UrlImporter,
         unsure_threshold: float,
+        pending: PendingQueue | None = None,
     ) -> None:
         self._ingest = ingest
+        self._pending = pending or CatalogScan()
         self._catalog = catalog
         self._inference = inference
         self._url_importer = url_importer
@@ -101,9 +105,16 @@ class UploadService:
             )
         except ServiceUnavailable as exc:
             log.info("inference unavailable, %s stays pending: %s", record.key, exc)
+            self._announce_pending(record.key)
             return record
         except CatdogError as exc:
             log.warning("the inference server refused %s: %s", record.key, exc)
             return record
         self._catalog.set_prediction(record.key, prediction)
         return self._catalog.get(record.key)
+
+    def _announce_pending(self, key: str) -> None:
+        try:
+            self._pending.announce(key)
+        except ServiceUnavailable as exc:  # the upload is stored: never fail it for this
+            log.error("pending image %s was not announced: %s", key, exc)

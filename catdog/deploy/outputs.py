@@ -22,6 +22,7 @@ OUTPUT_ENV: dict[str, str] = {
     "ModelsTable": "CATDOG_AWS_MODELS_TABLE",
     "StateMachineArn": "CATDOG_AWS_STATE_MACHINE_ARN",
     "TrainInstanceId": "CATDOG_AWS_TRAIN_INSTANCE_ID",
+    "PendingQueueUrl": "CATDOG_AWS_PENDING_QUEUE_URL",
     "CognitoUserPoolId": "CATDOG_AWS_COGNITO_USER_POOL_ID",
     "CognitoClientId": "CATDOG_AWS_COGNITO_CLIENT_ID",
     "CognitoDomain": "CATDOG_AWS_COGNITO_DOMAIN",

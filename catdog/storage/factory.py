@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from catdog.pending import CatalogScan, PendingQueue
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 
@@ -14,3 +15,13 @@ def build_storage(settings: Settings) -> Storage:
     from catdog.storage.local import build_local_storage
 
     return build_local_storage(settings)
+
+
+def build_pending_queue(settings: Settings) -> PendingQueue:
+    """SQS on AWS (when the stack gives a queue); locally the catalog is scanned instead."""
+    if settings.backend == "aws" and settings.aws.pending_queue_url:
+        from catdog.storage.aws.pending_queue import SqsPendingQueue, sqs_client
+
+        client = sqs_client(settings.aws.region, settings.aws.endpoint_url)
+        return SqsPendingQueue(client, settings.aws.pending_queue_url)
+    return CatalogScan()

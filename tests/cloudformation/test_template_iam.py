@@ -45,7 +45,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_no_role_uses_managed_policies_or_wildcard_actions(resources):
     roles = of_type(resources, "AWS::IAM::Role")
-    assert len(roles) == 7
+    assert len(roles) == 8
     for name, role in roles.items():
         assert "ManagedPolicyArns" not in role["Properties"], name
         for statement in _statements(role):
@@ -111,7 +111,7 @@ def test_only_lambdas_in_the_vpc_may_manage_network_interfaces(resources):
         for f in of_type(resources, "AWS::Lambda::Function").values()
         if "VpcConfig" in f["Properties"]
     }
-    assert in_vpc == {"SignalFunctionRole", "WebFunctionRole"}
+    assert in_vpc == {"SignalFunctionRole", "WebFunctionRole", "ClassifyPendingFunctionRole"}
     for name, role in of_type(resources, "AWS::IAM::Role").items():
         actions = {a for s in _statements(role) for a in _as_list(s["Action"])}
         assert ("ec2:CreateNetworkInterface" in actions) == (name in in_vpc), name

@@ -66,7 +66,7 @@ def test_the_web_function_runs_the_web_bundle_handler(resources):
 
 def test_every_function_is_traced_and_configured_for_aws(resources):
     functions = _functions(resources)
-    assert len(functions) == len(LambdaFunction) + 1
+    assert len(functions) == len(LambdaFunction) + 2  # the web app, ClassifyPending
     for name, function in functions.items():
         properties = function["Properties"]
         assert properties["TracingConfig"] == {"Mode": "Active"}, name

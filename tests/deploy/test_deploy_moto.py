@@ -37,6 +37,8 @@ MOTO_CANNOT_CREATE = {
     "AWS::WAFv2::WebACL": "no CloudFormation model for WAFv2 in moto (the rate-based"
     " rules are checked in tests/cloudformation/test_template_abuse.py)",
     "AWS::WAFv2::WebACLAssociation": "no CloudFormation model for WAFv2 in moto",
+    "AWS::CloudWatch::Alarm": "no CloudFormation model for alarms in moto 5.2 (the"
+    " pending-queue alarms are checked in tests/cloudformation/test_template_pending.py)",
 }
 # Properties moto accepts but does not apply (checked on the template instead, in
 # tests/cloudformation/): bucket PublicAccessBlockConfiguration and
@@ -219,6 +221,27 @@ def test_the_web_api_proxies_every_path_to_the_web_function(deployed):
     )
 
 
+def test_the_pending_queue_feeds_its_consumer_and_redrives_to_its_dead_letter_queue(deployed):
+    outputs = deployed["outputs"]
+    sqs = _client(deployed, "sqs")
+    url = outputs["PendingQueueUrl"]
+    assert settings_from_outputs(outputs).aws.pending_queue_url == url
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    dlq_url = sqs.get_queue_url(QueueName="catdog-pending-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    assert redrive["deadLetterTargetArn"] == dlq_arn["Attributes"]["QueueArn"]
+    lam = _client(deployed, "lambda")
+    (mapping,) = lam.list_event_source_mappings(FunctionName="catdog-classify-pending")[
+        "EventSourceMappings"
+    ]
+    assert mapping["EventSourceArn"] == attributes["QueueArn"]
+    config = lam.get_function_configuration(FunctionName="catdog-classify-pending")
+    assert config["Handler"] == "lambdas.classify_pending.handler"
+    web_env = lam.get_function_configuration(FunctionName="catdog-web")["Environment"]
+    assert web_env["Variables"]["CATDOG_AWS_PENDING_QUEUE_URL"] == url
+
+
 def test_log_groups_keep_logs_for_the_retention_parameter(deployed):
     logs = _client(deployed, "logs")
     groups = {
@@ -226,6 +249,7 @@ def test_log_groups_keep_logs_for_the_retention_parameter(deployed):
     }
     expected = {f"/aws/lambda/catdog-{s.function_suffix}" for s in LambdaFunction} | {
         "/aws/lambda/catdog-web",
+        "/aws/lambda/catdog-classify-pending",
         "/aws/vendedlogs/states/catdog-retrain",
         "/catdog/catdog/instances",
     }
