@@ -19,6 +19,14 @@ def build_compute(settings: Settings) -> TrainCompute:
     return LocalProcessCompute(settings)
 
 
+def build_compute_if_configured(settings: Settings) -> TrainCompute | None:
+    """The train compute, or None on AWS when no Train instance is named (then a
+    cancelled run's instance is left to its own idle stop)."""
+    if settings.backend == "aws" and not settings.aws.train_instance_id:
+        return None
+    return build_compute(settings)
+
+
 def build_orchestrator(settings: Settings) -> Orchestrator:
     """AWS: the deployed state machine. Local: the moto server of a running ``catdog up``,
     with the archive of executions it finished before."""
