@@ -31,7 +31,10 @@ from catdog.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from catdog.observability import current_ids
 
+# The caller's request id (API Gateway's, or the Lambda invocation's), for log lines.
+REQUEST_ID_HEADER = "X-Request-Id"
 _ERRORS_BY_CODE: dict[str, type[CatdogError]] = {
     error.code: error
     for error in (
@@ -119,8 +122,13 @@ class InferenceClient:
 
     def _trusted(self) -> dict[str, str]:
         """The admin token marks our own calls, which the server's anonymous rate limit
-        (per client address) does not count: the web app speaks for many users."""
-        return {"Authorization": f"Bearer {self._admin_token}"} if self._admin_token else {}
+        (per client address) does not count: the web app speaks for many users. The
+        caller's request id, when it has one, goes along for the server's log lines."""
+        headers = {"Authorization": f"Bearer {self._admin_token}"} if self._admin_token else {}
+        request_id = current_ids().get("request_id")
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        return headers
 
     def model_info(self) -> dict[str, Any]:
         """The served model: version, loaded_at, input_size, validation_accuracy."""

@@ -1,9 +1,11 @@
 """Observability, set up once per process and then used everywhere the same way.
 
 Logs: one JSON object per line (time, level, logger, service, message, and
-``execution_id`` / ``run_id`` whenever they are known), so one training run can
-be followed across the Step Functions execution, each Lambda step and the Train
-instance's log with a single CloudWatch Logs Insights query on ``run_id``.
+``execution_id`` / ``run_id`` / ``model_version`` / ``request_id`` whenever they
+are known), so one training run can be followed across the Step Functions
+execution, each Lambda step, the Train instance's log and the inference server
+(whose ``model_version`` is the run id) with a single CloudWatch Logs Insights
+query (docs/aws.md).
 
 Tracing: on AWS only (``settings.backend == "aws"``), aws-xray-sdk patches
 botocore (every boto3 call) and ``httplib`` (calls to the inference server);
@@ -15,8 +17,10 @@ Start-up calls:
 - Lambda steps: ``@traced_step("CheckArtifact")`` on ``handler``; on AWS it calls
   ``setup_process`` itself on first use (locally ``catdog up`` owns the logging).
 - Web app: ``setup_process(settings, "web")`` then ``instrument_flask(app, settings)``.
-- Training job: ``setup_process(settings, "training_job")``, ``bind(run_id=...)`` and
-  ``with traced_segment("training_job", run_id=...):`` around the run.
+- Training job (``training_job/observed.py``): ``setup_process(settings, "training_job")``,
+  ``bind(run_id=..., model_version=...)`` and ``with traced_segment("training_job",
+  run_id=...):`` around the run.
+- Inference server: ``JsonFormatter("inference_server")`` in its logging config on AWS.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from typing import IO, Any, TypeVar
 
 from catdog.settings import Settings
 
-ID_FIELDS = ("execution_id", "run_id")
+# The same names in every unit's lines: a trained model's version is its run id.
+ID_FIELDS = ("execution_id", "run_id", "model_version", "request_id")
 PATCHED_LIBRARIES = ("botocore", "httplib")
 
 _NO_IDS: Mapping[str, str] = MappingProxyType({})
@@ -164,6 +169,17 @@ def traced_segment(name: str, **annotations: str | None) -> Iterator[None]:
         xray_recorder.end_segment()
 
 
+def line_logger(name: str) -> Callable[[str], None]:
+    """A ``log(message)`` callable (what the training job takes) writing INFO records
+    through ``name``'s logger, so its lines carry the bound ids."""
+    target = logging.getLogger(name)
+
+    def log(message: str) -> None:
+        target.info(message)
+
+    return log
+
+
 def ids_from_event(event: Mapping[str, Any]) -> dict[str, str]:
     """``execution_id`` and ``run_id`` of a step's event, where present."""
     ids: dict[str, str] = {}
@@ -188,8 +204,9 @@ def traced_step(
         def run(event: Mapping[str, Any], context: Any, *args: Any, **kwargs: Any) -> Any:
             _setup_for_steps(settings_factory or Settings.from_env)
             ids = ids_from_event(event) if isinstance(event, Mapping) else {}
+            request_id = getattr(context, "aws_request_id", None)
             started = time.perf_counter()
-            with log_context(**ids), _subsegment(step, ids):
+            with log_context(**ids, request_id=request_id), _subsegment(step, ids):
                 logger.info("step started", extra={"step": step})
                 try:
                     result = handler(event, context, *args, **kwargs)

@@ -36,12 +36,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.config.dictConfig(logging_config())
     try:
         settings = Settings.from_env()
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    logging.config.dictConfig(logging_config(json_lines=settings.backend == "aws"))
     for model_dir in args.model:
         if not (model_dir / MODEL_FILE).is_file():
             print(f"{model_dir} is not a model directory (no {MODEL_FILE})", file=sys.stderr)

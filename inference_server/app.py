@@ -28,6 +28,7 @@ from catdog.errors import (
     UnsupportedMediaType,
 )
 from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
+from catdog.inference_client import REQUEST_ID_HEADER
 from catdog.rate_limits import MemoryBuckets, RateLimiter, anonymous_rules
 from catdog.settings import Settings
 from inference_server.service import InferenceService
@@ -248,7 +249,12 @@ def _error_body(code: str, message: str, status: int) -> tuple[Response, int]:
 def _domain_error(error: CatdogError) -> tuple[Response, int]:
     status = error_status(error)
     if status >= 500 and not isinstance(error, ServiceUnavailable):
-        log.error("event=request_failed path=%s code=%s", request.path, error.code)
+        log.error(
+            "event=request_failed path=%s code=%s",
+            request.path,
+            error.code,
+            extra={"request_id": request.headers.get(REQUEST_ID_HEADER)},
+        )
     response, status = _error_body(error.code, str(error), status)
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(math.ceil(error.retry_after_s))
@@ -270,5 +276,9 @@ def _malformed_body(error: Exception) -> tuple[Response, int]:
 def _unexpected_error(error: Exception) -> tuple[Response, int]:
     if isinstance(error, HTTPException):
         return _http_error(error)
-    log.exception("event=request_failed path=%s", request.path)
+    log.exception(
+        "event=request_failed path=%s",
+        request.path,
+        extra={"request_id": request.headers.get(REQUEST_ID_HEADER)},
+    )
     return _error_body("internal_error", "the inference server failed to answer", 500)

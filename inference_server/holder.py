@@ -109,6 +109,7 @@ class ModelHolder:
                 (loaded - started) * 1000,
                 (warmed - loaded) * 1000,
                 (done - warmed) * 1000,
+                extra={"model_version": model.version},
             )
             return model
 

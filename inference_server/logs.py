@@ -1,9 +1,13 @@
-"""Structured log lines on stderr: ``ts=... level=... logger=... pid=... event=... key=value``."""
+"""Structured log lines on stderr: ``ts=... level=... logger=... pid=... event=... key=value``
+locally; on AWS one JSON object per line with the field names every unit uses
+(``catdog.observability.JsonFormatter``), for the CloudWatch query in docs/aws.md."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from catdog.observability import JsonFormatter
 
 FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s pid=%(process)d %(message)s"
 
@@ -24,17 +28,26 @@ class KeyValueFormatter(logging.Formatter):
             record.message = message
 
 
-def logging_config(level: str = "INFO", access_log: bool = False) -> dict[str, Any]:
-    """A dictConfig for our loggers and gunicorn's, all through one stderr handler.
+SERVICE = "inference_server"
+
+
+def logging_config(
+    level: str = "INFO", access_log: bool = False, json_lines: bool = False
+) -> dict[str, Any]:
+    """A dictConfig for our loggers and gunicorn's, all through one stderr handler
+    (JSON lines when ``json_lines``: on AWS).
 
     Access lines are off unless asked for: one line per prediction costs more
     than it tells at hundreds of requests a second.
     """
     access_level = level if access_log else "WARNING"
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter, "service": SERVICE} if json_lines else {"()": KeyValueFormatter}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"kv": {"()": KeyValueFormatter}},
+        "formatters": {"kv": formatter},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

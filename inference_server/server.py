@@ -138,7 +138,7 @@ def gunicorn_options(
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",
-        "logconfig_dict": logging_config(),
+        "logconfig_dict": logging_config(json_lines=settings.backend == "aws"),
         "worker_exit": worker_exit,
     }
 

@@ -79,7 +79,12 @@ class InferenceService:
             try:
                 model = self.holder.load_and_swap(model_dir, target)
             except ModelRejected as exc:
-                log.warning("event=model_refused version=%s reason=%r", target, str(exc))
+                log.warning(
+                    "event=model_refused version=%s reason=%r",
+                    target,
+                    str(exc),
+                    extra={"model_version": target},
+                )
                 raise
             self._refused.pop(target, None)
             return {
@@ -104,6 +109,7 @@ class InferenceService:
             "event=reconcile_swap served=%s champion=%s",
             current.version if current else None,
             target,
+            extra={"model_version": target},
         )
         try:
             self.reload(target)

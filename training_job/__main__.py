@@ -37,9 +37,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             _stderr("training_job: --run-id is required (or set SM_CHANNEL_TRAINING)")
             return 2
         from catdog.storage.factory import build_storage
-        from training_job.run import run_job
+        from training_job.observed import run_observed_job
 
-        return run_job(args.run_id, settings, build_storage(settings), log=_stderr)
+        return run_observed_job(args.run_id, settings, build_storage(settings))
     except CatdogError as exc:
         from catdog.cli import exit_code_for
 

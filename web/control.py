@@ -74,6 +74,7 @@ def train_now(
     }
     arn = orchestrator.start_execution(execution_input, name)
     # The pipeline names the run after its execution (CreateTrainingRun).
+    log.info("manual training run started", extra={"run_id": name, "execution_id": arn})
     return TrainingStarted(arn, name)
 
 
@@ -121,6 +122,12 @@ def promote(
         log.warning("promoted %s but the inference server answered: %s", version, exc)
         return PromotionOutcome(change, False, f"the inference server answered: {exc}")
     served = answer.get("version", version)
+    log.info(
+        "promoted by %s; the inference server serves %s",
+        by,
+        served,
+        extra={"model_version": version},
+    )
     return PromotionOutcome(change, served == version, f"the inference server serves {served}")
 
 

@@ -66,4 +66,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         observability.instrument_flask(app, settings)
         wsgi_app = with_source_address(with_stage_prefix(app.wsgi_app))
         _handler = make_lambda_handler(wsgi_app, binary_support=True)
-    return _handler(event, context)
+    with observability.log_context(request_id=request_id_of(event, context)):
+        return _handler(event, context)
+
+
+def request_id_of(event: dict[str, Any], context: Any) -> str | None:
+    """API Gateway's id of the request (what its access log and the client see), else
+    the Lambda invocation's."""
+    request_context = event.get("requestContext") or {}
+    request_id = request_context.get("requestId") if isinstance(request_context, dict) else None
+    return str(request_id) if request_id else getattr(context, "aws_request_id", None)

@@ -37,8 +37,10 @@ MOTO_CANNOT_CREATE = {
     "AWS::WAFv2::WebACL": "no CloudFormation model for WAFv2 in moto (the rate-based"
     " rules are checked in tests/cloudformation/test_template_abuse.py)",
     "AWS::WAFv2::WebACLAssociation": "no CloudFormation model for WAFv2 in moto",
-    "AWS::CloudWatch::Alarm": "no CloudFormation model for alarms in moto 5.2 (the"
-    " pending-queue alarms are checked in tests/cloudformation/test_template_pending.py)",
+    "AWS::CloudWatch::Alarm": "no CloudFormation model for alarms in moto 5.2 (checked in"
+    " tests/cloudformation/test_template_pending.py and test_template_alarms.py)",
+    "AWS::Logs::MetricFilter": "no CloudFormation model for metric filters in moto 5.2"
+    " (checked in tests/cloudformation/test_template_alarms.py)",
 }
 # Properties moto accepts but does not apply (checked on the template instead, in
 # tests/cloudformation/): bucket PublicAccessBlockConfiguration and

@@ -1,0 +1,54 @@
+"""Alarms on the retraining pipeline: failed, rejected and promoted-but-not-served executions."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tests.cloudformation.support import ROOT, of_type, render_name
+from workflows.names import StepName
+
+ASL = json.loads((ROOT / "workflows" / "retrain.asl.json").read_text())
+
+
+def _alarm_on(resources: dict[str, Any], namespace: Any, metric: str) -> dict[str, Any]:
+    (alarm,) = [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == namespace and a["Properties"]["MetricName"] == metric
+    ]
+    return alarm
+
+
+def test_failed_executions_raise_an_alarm_from_step_functions_metric(resources):
+    alarm = _alarm_on(resources, "AWS/States", "ExecutionsFailed")
+    assert alarm["Dimensions"] == [
+        {"Name": "StateMachineArn", "Value": {"Ref": "RetrainStateMachine"}}
+    ]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+
+
+def test_rejected_and_not_served_executions_are_counted_from_the_execution_log(resources):
+    filters = of_type(resources, "AWS::Logs::MetricFilter")
+    counted = {}
+    for properties in (f["Properties"] for f in filters.values()):
+        assert properties["LogGroupName"] == {"Ref": "StateMachineLogGroup"}
+        (state,) = re.findall(r'\$\.details\.name = "(\w+)"', properties["FilterPattern"])
+        assert '$.type = "SucceedStateEntered"' in properties["FilterPattern"]
+        assert ASL["States"][state]["Type"] == "Succeed"  # a terminal state of the ASL
+        (metric,) = properties["MetricTransformations"]
+        counted[state] = metric
+        alarm = _alarm_on(resources, metric["MetricNamespace"], metric["MetricName"])
+        assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 0
+    assert set(counted) == {StepName.REJECTED.value, StepName.PROMOTED_NOT_SERVED.value}
+    # The filters read state-entered events: the execution log must keep them all.
+    logging = resources["RetrainStateMachine"]["Properties"]["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+
+
+def test_a_fresh_stack_has_every_alarm_in_ok(resources):
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        properties = alarm["Properties"]
+        assert properties["TreatMissingData"] == "notBreaching", name
+        assert render_name(properties["AlarmName"]).startswith("catdog-"), name
