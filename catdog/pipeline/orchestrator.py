@@ -36,8 +36,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ResourceNotFound"}
 # Step Functions can filter by status, which is enough for these outcomes.
 _STATUS_OF = {Outcome.RUNNING: "RUNNING", Outcome.CANCELLED: "ABORTED"}
-# Executions one page may read from Step Functions (each finished one costs a describe).
+# Executions one page may read: from Step Functions each finished one costs a describe;
+# locally the archive reads them along an index (and old skips are hourly counts).
 MAX_SCAN = 500
+MAX_SCAN_ARCHIVED = 50_000
 _OUTCOME_CACHE = 5000
 
 
@@ -213,7 +215,8 @@ class Orchestrator:
         archived = () if self._archive is None else self._archive.entries(query, resume.position)
         live = self._live_entries(query, resume)
         stream = merged(live, archived)
-        return build_page(stream, resume, limit, query.collapse, MAX_SCAN)
+        most = MAX_SCAN if self._archive is None else MAX_SCAN_ARCHIVED
+        return build_page(stream, resume, limit, query.collapse, most)
 
     def _live_entries(self, query: ExecutionQuery, resume: Resume) -> Iterator[LiveEntry]:
         """Step Functions' own listing (newest first), page by page from ``resume.token``."""

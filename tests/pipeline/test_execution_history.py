@@ -280,3 +280,10 @@ def test_an_earlier_archive_is_upgraded_once_by_concurrent_openers(tmp_path: Pat
     assert [(row.execution.name, row.execution.outcome) for row in rows] == [
         ("old-layout", Outcome.REJECTED)
     ]
+
+
+def test_a_quiet_week_of_skipped_checks_is_one_row(archive: ExecutionArchive) -> None:
+    for i in range(7 * 480):
+        archive.save(execution("skipped_mode", DAY + timedelta(minutes=3 * i)))
+    rows = archived_orchestrator(archive).list_page(ExecutionQuery(), limit=20).rows
+    assert [(row.group, row.count) for row in rows] == [(True, 7 * 480)]
