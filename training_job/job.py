@@ -216,7 +216,7 @@ def package_model(
             )["accuracy"]
     with tempfile.TemporaryDirectory(prefix="catdog-train-") as scratch:
         model_file = Path(scratch) / MODEL_FILE
-        _inference_copy(served).save(model_file)
+        _inference_copy(model, flip_average).save(model_file)
         canary_metrics, canary_bytes = _canaries(model_file, validation)
         metrics.update(
             flip_averaged=flip_average,
@@ -232,11 +232,12 @@ def package_model(
     return metrics
 
 
-def _inference_copy(model: Any) -> Any:
-    """The same network and weights without optimizer state (a third of the file size)."""
+def _inference_copy(model: Any, flip_average: bool) -> Any:
+    """The served form built on an uncompiled copy of the trained network: the same
+    weights without optimizer state (which would triple the file)."""
     copy = model.__class__.from_config(model.get_config())
     copy.set_weights(model.get_weights())
-    return copy
+    return with_flip_averaging(copy) if flip_average else copy
 
 
 def _check_trainable(train: DecodedSet, split: Split) -> None:

@@ -256,3 +256,19 @@ def test_a_warm_start_from_a_single_view_champion_is_served_single_view(
     )
     assert metrics["flip_averaged"] is False
     assert load_model(tmp_path / "single").name == single_view.name
+
+
+def test_the_saved_model_carries_no_optimizer_state(trained: Trained, tmp_path: Path) -> None:
+    import zipfile
+
+    import h5py
+
+    model_dir = fetch_artifact(trained.blobs, "v1", trained.cache)
+    with zipfile.ZipFile(model_dir / "model.keras") as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    names: list[str] = []
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        weights.visit(names.append)
+    assert names and not [name for name in names if "optimizer" in name]
+    params = load_model(model_dir).count_params()
+    assert trained.metrics["model_bytes"] < 5 * params + 200_000
