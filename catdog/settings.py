@@ -31,6 +31,10 @@ class AwsResources:
     train_instance_id: str | None = None
     # SQS queue of uploads the inference tier could not classify (None: not on AWS)
     pending_queue_url: str | None = None
+    # Secrets Manager ids of the inference admin token and the web secret key: read
+    # at start-up (catdog.composition.with_aws_secrets), never in the environment
+    inference_admin_token_secret: str | None = None
+    secret_key_secret: str | None = None
     cognito_user_pool_id: str | None = None
     cognito_client_id: str | None = None
     cognito_domain: str | None = None

@@ -7,13 +7,14 @@ import functools
 from catdog.pending import PendingDeps, RetryPolicy
 from catdog.pipeline.factory import build_pipeline_deps
 from catdog.pipeline.steps import PipelineDeps
+from catdog.secret_values import with_aws_secrets
 from catdog.settings import Settings
 from catdog.storage.factory import build_pending_queue, build_storage
 
 
 @functools.cache
 def production_deps() -> PipelineDeps:
-    settings = Settings.from_env()
+    settings = with_aws_secrets(Settings.from_env())
     return build_pipeline_deps(settings, build_storage(settings))
 
 
@@ -21,10 +22,11 @@ def production_deps() -> PipelineDeps:
 def production_pending_deps() -> PendingDeps:
     from catdog.inference_client import InferenceClient
 
-    settings = Settings.from_env()
+    settings = with_aws_secrets(Settings.from_env())
     return PendingDeps(
         storage=build_storage(settings),
-        predictor=InferenceClient(settings.inference_base_url),
+        # The admin token exempts the consumer from the per-address limit on predictions.
+        predictor=InferenceClient(settings.inference_base_url, settings.inference_admin_token),
         queue=build_pending_queue(settings),
         retry=RetryPolicy(settings.pending_retry_base_seconds, settings.pending_retry_max_seconds),
     )

@@ -13,6 +13,7 @@ from flask import Flask
 
 from catdog.composition import with_local_secrets
 from catdog.gunicorn_app import EmbeddedGunicorn, gthread_options
+from catdog.secret_values import with_aws_secrets
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
 
@@ -32,6 +33,8 @@ def build_app(settings: Settings) -> Flask:
 
     if settings.backend == "local":
         settings = with_local_secrets(settings)
+    else:
+        settings = with_aws_secrets(settings)
     return create_app(
         settings,
         storage=build_storage(settings),

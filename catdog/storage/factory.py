@@ -20,8 +20,8 @@ def build_storage(settings: Settings) -> Storage:
 def build_pending_queue(settings: Settings) -> PendingQueue:
     """SQS on AWS (when the stack gives a queue); locally the catalog is scanned instead."""
     if settings.backend == "aws" and settings.aws.pending_queue_url:
-        from catdog.storage.aws.pending_queue import SqsPendingQueue, sqs_client
+        from catdog.storage.aws.clients import service_client
+        from catdog.storage.aws.pending_queue import SqsPendingQueue
 
-        client = sqs_client(settings.aws.region, settings.aws.endpoint_url)
-        return SqsPendingQueue(client, settings.aws.pending_queue_url)
+        return SqsPendingQueue(service_client(settings, "sqs"), settings.aws.pending_queue_url)
     return CatalogScan()

@@ -16,3 +16,13 @@ def aws_clients(settings: Settings, session: Any = None) -> tuple[Any, Any]:
     if settings.aws.endpoint_url:
         options["endpoint_url"] = settings.aws.endpoint_url
     return session.client("s3", **options), session.client("dynamodb", **options)
+
+
+def service_client(settings: Settings, service: str, session: Any = None) -> Any:
+    """One boto3 client for ``service`` (sqs, secretsmanager...) in ``settings.aws.region``,
+    at its endpoint when set."""
+    session = session or boto3.session.Session()
+    options: dict[str, Any] = {"region_name": settings.aws.region}
+    if settings.aws.endpoint_url:
+        options["endpoint_url"] = settings.aws.endpoint_url
+    return session.client(service, **options)

@@ -29,13 +29,3 @@ class SqsPendingQueue:
         self._client.change_message_visibility(
             QueueUrl=self._queue_url, ReceiptHandle=receipt, VisibilityTimeout=delay_seconds
         )
-
-
-def sqs_client(region: str, endpoint_url: str | None, session: Any = None) -> Any:
-    import boto3
-
-    session = session or boto3.session.Session()
-    options: dict[str, Any] = {"region_name": region}
-    if endpoint_url:
-        options["endpoint_url"] = endpoint_url
-    return session.client("sqs", **options)
