@@ -32,7 +32,7 @@ class AwsResources:
     # SQS queue of uploads the inference tier could not classify (None: not on AWS)
     pending_queue_url: str | None = None
     # Secrets Manager ids of the inference admin token and the web secret key: read
-    # at start-up (catdog.composition.with_aws_secrets), never in the environment
+    # at start-up (catdog.secret_values.with_aws_secrets), never in the environment
     inference_admin_token_secret: str | None = None
     secret_key_secret: str | None = None
     cognito_user_pool_id: str | None = None
