@@ -88,7 +88,7 @@ class Settings:
     # Skipped checks stay in the execution archive in full this long, then as hourly counts.
     skipped_retention_days: float = 7.0
     # training
-    default_arch: str = "small_cnn"
+    default_arch: str = "medium_cnn"
     default_epochs: int = 30
     training_input_size: int = 128
     training_batch_size: int = 32
