@@ -35,6 +35,11 @@ def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setitem(observability._state, "logging", None)
     monkeypatch.setitem(observability._state, "steps_checked", False)
     monkeypatch.setattr(observability, "_process_ids", {})
+    # dictConfig shuts down every handler the process ever made. Once TensorFlow is
+    # imported (any test module may do it at collection), that includes absl's
+    # handler, which closes its stream: pytest's capture file. Clear the handler
+    # registry without closing anything, as a fresh process would have none.
+    monkeypatch.setattr(logging.config, "_clearExistingHandlers", logging._handlers.clear)
     yield
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)
