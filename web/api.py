@@ -36,6 +36,14 @@ def text_field(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def bool_field(body: dict[str, Any], name: str) -> bool:
+    """An optional JSON true/false (absent: false)."""
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name!r} must be true or false")
+    return value
+
+
 @api.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document())

@@ -13,7 +13,7 @@ from catdog.pipeline.messages import parse_retrain_mode
 from catdog.pipeline.orchestrator import console_url
 from catdog.pipeline.outcome import outcome_of
 from catdog.storage.cursor import check_limit
-from web.api import image_json, json_body, text_field
+from web.api import bool_field, image_json, json_body, text_field
 from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
 from web.browse import browse_view
 from web.control import (
@@ -151,16 +151,9 @@ def post_promote(version: str) -> Response:
         current_manager(),
         str(body.get("reason", "")),
         current.clock,
-        override=_flag(body, "override"),
+        override=bool_field(body, "override"),
     )
     return jsonify(outcome.to_dict())
-
-
-def _flag(body: dict[str, Any], name: str) -> bool:
-    value = body.get(name, False)
-    if not isinstance(value, bool):
-        raise InvalidInput(f"'{name}' must be true or false")
-    return value
 
 
 @api_manager.delete("/tokens")

@@ -239,3 +239,33 @@ def test_a_model_the_server_refuses_is_rolled_back(client, auth_header, storage:
     assert storage.registry.champion().version == "v1"
     reasons = [change.reason for change in storage.registry.history()]
     assert reasons[0].startswith("automatic roll back: the inference server refused v2")
+
+
+def test_the_api_promotes_a_rejected_model_only_as_an_override(
+    client, auth_header, storage: Storage, inference: FakeInference
+):
+    for day, version in enumerate(("v1", "v2"), start=1):
+        storage.registry.register(
+            ModelVersion(
+                version,
+                f"models/{version}/",
+                ModelStatus.CANDIDATE,
+                datetime(2026, 1, day, tzinfo=UTC),
+                {"accuracy": 0.9},
+            )
+        )
+    storage.registry.promote("v1", None, "bootstrap", "baseline", utc_now())
+    storage.registry.set_status("v2", ModelStatus.REJECTED)
+    body = {"expected_champion": "v1", "reason": "checked by hand"}
+    for refused in ({}, {"override": "yes"}):
+        response = client.post(
+            "/api/v1/models/v2/promote", json={**body, **refused}, headers=auth_header
+        )
+        assert response.status_code == 400
+    assert storage.registry.champion().version == "v1"  # type: ignore[union-attr]
+    response = client.post(
+        "/api/v1/models/v2/promote", json={**body, "override": True}, headers=auth_header
+    )
+    assert response.status_code == 200
+    assert response.get_json()["change"]["override"] is True
+    assert storage.registry.champion().version == "v2"  # type: ignore[union-attr]
