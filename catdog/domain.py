@@ -305,6 +305,8 @@ class TrainingRun:
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
+    # The last signal of this run's model to the inference instances, one entry each.
+    serving: list[dict[str, Any]] = field(default_factory=list)
             "trigger": self.trigger.value,
             "status": self.status.value,
             "created_at": to_iso(self.created_at),
@@ -381,6 +383,7 @@ class ModelVersion:
             artifact=data["artifact"],
             status=ModelStatus(data["status"]),
             created_at=from_iso(data["created_at"]),
+            "serving": list(self.serving),
             metrics=dict(data.get("metrics") or {}),
             data_cutoff=_dt(data.get("data_cutoff")),
             run_id=data.get("run_id"),
@@ -400,6 +403,7 @@ class ChampionChange:
     # A manager promoted a model the gate had rejected.
     override: bool = False
 
+            serving=list(data.get("serving") or []),
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": to_iso(self.at)}
 

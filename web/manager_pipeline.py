@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from catdog.champion import PromotionRequest
 from catdog.domain import RunStatus, TrainingRun
 from catdog.errors import InvalidInput, NotFound
 from catdog.pipeline.messages import parse_retrain_mode
@@ -107,9 +108,7 @@ def models() -> str:
 @manager_pipeline.post("/models/<version>/promote")
 def promote_model(version: str) -> Any:
     current = deps()
-    outcome = promote(
-        current.storage.registry,
-        current.inference,
+    wanted = PromotionRequest(
         version,
         request.form.get("expected_champion"),
         current_manager(),

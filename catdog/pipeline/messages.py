@@ -284,6 +284,8 @@ def error_message(cause: str) -> str:
     except ValueError:
         return cause
     if isinstance(parsed, dict) and "errorMessage" in parsed:
+    # What each in-service inference instance answered (``catdog.champion.InstanceResult``).
+    instances: list[dict[str, Any]] = field(default_factory=list)
         return str(parsed["errorMessage"])
     return cause
 
