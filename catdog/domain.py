@@ -244,6 +244,8 @@ class TrainingRun:
     error: str | None = None
     finished_at: datetime | None = None
     retrain_mode: RetrainMode = RetrainMode.INCREMENTAL
+    # The last signal of this run's model to the inference instances, one entry each.
+    serving: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def new(
@@ -305,8 +307,6 @@ class TrainingRun:
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-    # The last signal of this run's model to the inference instances, one entry each.
-    serving: list[dict[str, Any]] = field(default_factory=list)
             "trigger": self.trigger.value,
             "status": self.status.value,
             "created_at": to_iso(self.created_at),
@@ -319,6 +319,7 @@ class TrainingRun:
             "error": self.error,
             "finished_at": _iso(self.finished_at),
             "retrain_mode": self.retrain_mode.value,
+            "serving": list(self.serving),
         }
 
     @classmethod
@@ -338,6 +339,7 @@ class TrainingRun:
             error=data.get("error"),
             finished_at=_dt(data.get("finished_at")),
             retrain_mode=RetrainMode(data.get("retrain_mode", RetrainMode.INCREMENTAL.value)),
+            serving=list(data.get("serving") or []),
         )
 
 
@@ -383,7 +385,6 @@ class ModelVersion:
             artifact=data["artifact"],
             status=ModelStatus(data["status"]),
             created_at=from_iso(data["created_at"]),
-            "serving": list(self.serving),
             metrics=dict(data.get("metrics") or {}),
             data_cutoff=_dt(data.get("data_cutoff")),
             run_id=data.get("run_id"),
@@ -403,7 +404,6 @@ class ChampionChange:
     # A manager promoted a model the gate had rejected.
     override: bool = False
 
-            serving=list(data.get("serving") or []),
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": to_iso(self.at)}
 

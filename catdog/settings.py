@@ -72,11 +72,11 @@ class Settings:
     inference_host: str = "127.0.0.1"
     inference_port: int = 8501
     inference_url: str | None = None
-    inference_admin_token: str | None = None
-    inference_threads: int = 64
     # Every inference instance, comma-separated base URLs, when not on an AWS group
     # (default: the one server above); the pipeline and promotions signal each.
     inference_instance_urls: str | None = None
+    inference_admin_token: str | None = None
+    inference_threads: int = 64
     unsure_threshold: float = 0.7
     batch_max_size: int = 32
     batch_max_wait_ms: float = 2.0
@@ -111,14 +111,14 @@ class Settings:
         return self.inference_url or f"http://{self.inference_host}:{self.inference_port}"
 
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "catdog.sqlite3"
-
-    @property
     def inference_urls(self) -> tuple[str, ...]:
         """The base URL of every inference instance to signal (not on an AWS group)."""
         listed = [u.strip() for u in (self.inference_instance_urls or "").split(",")]
         return tuple(u for u in listed if u) or (self.inference_base_url,)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "catdog.sqlite3"
 
     @property
     def blob_dir(self) -> Path:

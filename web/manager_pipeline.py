@@ -113,8 +113,11 @@ def promote_model(version: str) -> Any:
         request.form.get("expected_champion"),
         current_manager(),
         request.form.get("reason", ""),
-        current.clock,
         override=request.form.get("override") == "yes",
+    )
+    storage = current.storage
+    outcome = promote(
+        storage.registry, storage.runs, current.inference_fleet(), wanted, current.clock
     )
     category = "message" if outcome.served else "warning"
     flash(f"{version} is now the champion; {outcome.detail}.", category)

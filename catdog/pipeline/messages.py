@@ -257,6 +257,8 @@ class Promotion(Output):
 class Served(Output):
     served_version: str
     rolled_back_from: str | None = None
+    # What each in-service inference instance answered (``catdog.champion.InstanceResult``).
+    instances: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -284,8 +286,6 @@ def error_message(cause: str) -> str:
     except ValueError:
         return cause
     if isinstance(parsed, dict) and "errorMessage" in parsed:
-    # What each in-service inference instance answered (``catdog.champion.InstanceResult``).
-    instances: list[dict[str, Any]] = field(default_factory=list)
         return str(parsed["errorMessage"])
     return cause
 

@@ -20,8 +20,8 @@ from catdog.errors import (
     ModelRejected,
     NotFound,
     ServedVersionMismatch,
-    TrainingFailed,
     ServiceUnavailable,
+    TrainingFailed,
     TrainingTimedOut,
 )
 from catdog.gate import GatePolicy, PairedEvidence, decide

@@ -174,8 +174,7 @@ class TrainingRuns(Protocol):
         ...
 
     def record_progress(self, run_id: str, progress: RunProgress) -> None:
-        """Store the latest progress; an epoch's end (``RunProgress.finishes_epoch``) also
-        goes into the run's per-epoch history, reports within an epoch never do."""
+        """Store the latest progress and append it to the run's per-epoch history."""
         ...
 
     def record_serving(self, run_id: str, serving: Sequence[dict[str, Any]]) -> None:
