@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.output import write_result
 from benchmarks.worst_images import worst_case_files
 from catdog.decode_budget import DecodeBudget
-from catdog.imaging import decode_rgb, thumbnail_jpeg
+from catdog.image_decoding import decode_rgb, thumbnail_jpeg
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 

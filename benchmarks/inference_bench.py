@@ -90,8 +90,8 @@ def prepare_models(workdir: Path, model: Path | None) -> tuple[list[Path], str]:
 def write_untrained_model(target: Path) -> None:
     """A small_cnn at 160 px with a canary set recorded from its own predictions."""
     from catdog.artifacts import CANARY_DIR
-    from catdog.classifier import Classifier
     from catdog.preprocessing import preprocess_bytes
+    from inference_server.classifier import Classifier
     from training_job.model import make_model
 
     target.mkdir(parents=True)

@@ -43,10 +43,10 @@ from catdog.composition import build_ingest
 from catdog.domain import ManagerSettings, Mode
 from catdog.pipeline.compute import ComputeStatus, LocalProcessCompute
 from catdog.pipeline.executions import ExecutionDetail
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.ports import BlobStore
+from hosts.embedded.step_functions import LocalPipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline_bench.json"

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 
 from catdog.decode_budget import plan_decode
-from catdog.imaging import reduce_factor
+from catdog.image_decoding import reduce_factor
 from catdog.settings import Settings
 
 # (format, mode, save options): 16 uploads, every accepted format and the modes that

@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 from catdog.decode_budget import DecodeBudget
-from catdog.images import ImageIngest, IngestLimits
+from catdog.ingest import ImageIngest, IngestLimits
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
 from catdog.storage.ports import Storage

@@ -36,7 +36,7 @@ _DEFAULT_BYTES_PER_PIXEL = 4
 # canvas). PNG, GIF, BMP and JPEG decode straight into Pillow's image.
 _DECODER_COPIES: dict[str, int] = {"WEBP": 4}
 _ANIMATION_COPIES: dict[str, int] = {"WEBP": 1}
-# Rows converted at a time when downscaling (see catdog.imaging).
+# Rows converted at a time when downscaling (see catdog.image_decoding).
 STRIP_ROWS = 64
 # The strip, its RGBA conversion and its composite on white exist at once.
 _STRIP_COPIES = 3

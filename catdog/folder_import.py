@@ -11,7 +11,7 @@ from pathlib import Path
 
 from catdog.domain import LABELS, Label, parse_label
 from catdog.errors import CatdogError, InvalidInput, KeyConflict
-from catdog.images import ImageIngest
+from catdog.ingest import ImageIngest
 from catdog.keys import MAX_KEY_LENGTH
 from catdog.storage.ports import ImageCatalog
 

@@ -17,49 +17,15 @@ from urllib.parse import urlsplit
 
 from catdog.domain import Label, parse_label
 from catdog.errors import (
-    CanaryMismatch,
     CatdogError,
-    Conflict,
-    ImageTooLarge,
-    InvalidImage,
-    InvalidInput,
-    ModelLoadFailed,
     ModelNotLoaded,
-    ModelRejected,
-    NotFound,
     ServiceUnavailable,
-    Unauthorized,
-    UnsupportedMediaType,
+    error_type_for,
 )
 from catdog.observability import current_ids
 
 # The caller's request id (API Gateway's, or the Lambda invocation's), for log lines.
 REQUEST_ID_HEADER = "X-Request-Id"
-_ERRORS_BY_CODE: dict[str, type[CatdogError]] = {
-    error.code: error
-    for error in (
-        InvalidInput,
-        InvalidImage,
-        ImageTooLarge,
-        UnsupportedMediaType,
-        Unauthorized,
-        NotFound,
-        ModelRejected,
-        ModelLoadFailed,
-        CanaryMismatch,
-        ServiceUnavailable,
-        ModelNotLoaded,
-    )
-}
-_ERRORS_BY_STATUS: dict[int, type[CatdogError]] = {
-    400: InvalidInput,
-    401: Unauthorized,
-    404: NotFound,
-    409: Conflict,
-    413: ImageTooLarge,
-    415: UnsupportedMediaType,
-    422: InvalidInput,
-}
 
 
 @dataclass(frozen=True)
@@ -185,10 +151,8 @@ def _error_from(status: int, payload: Any) -> CatdogError:
     code = error.get("code") if isinstance(error, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
     text = str(message or f"the inference server answered HTTP {status}")
-    if status == 503 or status >= 500:
-        kind: type[CatdogError] = ServiceUnavailable
-        if code == ModelNotLoaded.code:
-            kind = ModelNotLoaded
+    if status >= 500:
+        # A server-side failure is the server being unavailable to us, whatever it said.
+        kind = ModelNotLoaded if code == ModelNotLoaded.code else ServiceUnavailable
         return kind(text)
-    kind = _ERRORS_BY_CODE.get(str(code)) or _ERRORS_BY_STATUS.get(status) or InvalidInput
-    return kind(text)
+    return error_type_for(code, status)(text)

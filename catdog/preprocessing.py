@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from catdog.decode_budget import DecodeBudget, unlimited_budget
-from catdog.imaging import decode_rgb
+from catdog.image_decoding import decode_rgb
 
 DEFAULT_MAX_PIXELS = 40_000_000
 _UNLIMITED = unlimited_budget()

@@ -14,14 +14,9 @@ from flask import Blueprint, Flask, Request, Response, current_app, jsonify, req
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from catdog.errors import (
-    CanaryMismatch,
     CatdogError,
-    Conflict,
     ImageTooLarge,
-    InvalidImage,
     InvalidInput,
-    ModelRejected,
-    NotFound,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -35,20 +30,6 @@ from inference_server.service import InferenceService
 
 log = logging.getLogger(__name__)
 
-# Most specific first: the first matching type decides the status.
-ERROR_STATUS: tuple[tuple[type[CatdogError], int], ...] = (
-    (UnsupportedMediaType, 415),
-    (ImageTooLarge, 413),
-    (InvalidImage, 422),
-    (InvalidInput, 400),
-    (Unauthorized, 401),
-    (NotFound, 404),
-    (CanaryMismatch, 409),
-    (ModelRejected, 422),
-    (Conflict, 409),
-    (TooManyRequests, 429),
-    (ServiceUnavailable, 503),
-)
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_RELOAD_BODY = 64 * 1024
@@ -232,13 +213,6 @@ def _requested_version() -> str | None:
     return version
 
 
-def error_status(error: CatdogError) -> int:
-    for error_type, status in ERROR_STATUS:
-        if isinstance(error, error_type):
-            return status
-    return 500
-
-
 def _error_body(code: str, message: str, status: int) -> tuple[Response, int]:
     response = jsonify({"error": {"code": code, "message": message}})
     if status == 401:
@@ -247,7 +221,7 @@ def _error_body(code: str, message: str, status: int) -> tuple[Response, int]:
 
 
 def _domain_error(error: CatdogError) -> tuple[Response, int]:
-    status = error_status(error)
+    status = error.http_status
     if status >= 500 and not isinstance(error, ServiceUnavailable):
         log.error(
             "event=request_failed path=%s code=%s",

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from catdog.classifier import ClassProbabilities
 from catdog.errors import ServiceUnavailable
+from inference_server.classifier import ClassProbabilities
 from inference_server.holder import ModelHolder, ServedModel
 
 Preprocess = Callable[[bytes, int], np.ndarray]

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from catdog.artifacts import MODEL_FILE, canary_images
-from catdog.classifier import Classifier
 from catdog.clock import Clock, utc_now
 from catdog.errors import CanaryMismatch, CatdogError, ModelLoadFailed, ModelNotLoaded
 from catdog.preprocessing import DEFAULT_MAX_PIXELS, preprocess_bytes
+from inference_server.classifier import Classifier
 
 ModelLoader = Callable[[Path, str | None], Classifier]
 

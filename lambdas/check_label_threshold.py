@@ -7,9 +7,9 @@ from typing import Any
 from catdog.observability import traced_step
 from catdog.pipeline import steps
 from catdog.pipeline.messages import Envelope
+from catdog.pipeline.names import LambdaFunction
 from catdog.pipeline.steps import PipelineDeps
 from lambdas.deps import production_deps
-from workflows.names import LambdaFunction
 
 
 @traced_step(LambdaFunction.CHECK_LABEL_THRESHOLD.value)

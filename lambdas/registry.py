@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from workflows.names import LambdaFunction
+from catdog.pipeline.names import LambdaFunction
 
 Handler = Callable[..., dict[str, Any]]
 

@@ -41,10 +41,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
         return run_observed_job(args.run_id, settings, build_storage(settings))
     except CatdogError as exc:
-        from catdog.cli import exit_code_for
-
         _stderr(f"training_job: error: {exc}")
-        return exit_code_for(exc)
+        return exc.exit_code
 
 
 def _stderr(message: str) -> None:

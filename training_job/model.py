@@ -1,4 +1,4 @@
-"""The networks. Every architecture follows the format in ``catdog.classifier``:
+"""The networks. Every architecture follows the format in ``inference_server.classifier``:
 float32 RGB pixels in [0, 255] in, rescaling inside the model, P(dog) out.
 """
 

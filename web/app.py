@@ -17,14 +17,14 @@ from catdog.errors import CatdogError, ConfigurationError, Unauthorized
 from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from catdog.url_import import UrlImporter
 from web import filters
 from web.deps import EXTENSION, build_deps
-from web.http_errors import HTTP_CODES, error_headers, json_error, status_for
+from web.http_errors import code_for_http_status, error_headers, json_error
 from web.json_bodies import SafeJSONProvider
 from web.ports import Inference, Orchestrator
 from web.security import SessionCookies, add_security_headers, csrf_token
 from web.static_files import register_static
+from web.url_import import UrlImporter
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _wants_json() -> bool:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CatdogError)
     def domain_error(error: CatdogError) -> Any:
-        status = status_for(error)
+        status = error.http_status
         if status == 500:
             log.exception("unexpected domain error", exc_info=error)
         manager_page = request.blueprint in ("manager", "manager_pipeline") and not _wants_json()
@@ -133,7 +133,7 @@ def _register_error_handlers(app: Flask) -> None:
         else:
             message = error.description or error.name
         if _wants_json():
-            return json_error(HTTP_CODES.get(status, "http_error"), message, status)
+            return json_error(code_for_http_status(status), message, status)
         return _error_page(status, message)
 
     def malformed_body(error: Exception) -> Any:

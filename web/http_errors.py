@@ -1,4 +1,4 @@
-"""Domain errors to HTTP statuses: the one mapping the web edge uses (by type)."""
+"""The web edge's error responses; statuses come from the error classes (catdog.errors)."""
 
 from __future__ import annotations
 
@@ -7,56 +7,15 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from catdog.errors import (
-    CatdogError,
-    Conflict,
-    Forbidden,
-    ImageTooLarge,
-    InvalidImage,
-    InvalidInput,
-    InvalidSettings,
-    NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
-    Unauthorized,
-    UnsupportedMediaType,
-    UrlFetchFailed,
-)
+from catdog.errors import CatdogError, TooManyRequests, code_for_status
 
-# Most specific first: the first matching type decides.
-_STATUSES: tuple[tuple[type[CatdogError], int], ...] = (
-    (ImageTooLarge, 413),
-    (UnsupportedMediaType, 415),
-    (InvalidImage, 422),
-    (InvalidSettings, 422),
-    (UrlFetchFailed, 422),
-    (InvalidInput, 400),
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (TooManyRequests, 429),
-    (ServiceUnavailable, 503),
-)
-
-# Errors raised by Flask/Werkzeug itself (routing, body limit) by status.
-HTTP_CODES: dict[int, str] = {
-    400: "invalid_input",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "image_too_large",
-    415: "unsupported_media_type",
-    500: "internal_error",
-}
+# Errors Flask/Werkzeug raise themselves (routing, body limit) that no domain error names.
+FRAMEWORK_CODES: dict[int, str] = {405: "method_not_allowed", 500: "internal_error"}
 
 
-def status_for(error: CatdogError) -> int:
-    for kind, status in _STATUSES:
-        if isinstance(error, kind):
-            return status
-    return 500
+def code_for_http_status(status: int) -> str:
+    """The error code of a response Flask/Werkzeug produced with ``status``."""
+    return FRAMEWORK_CODES.get(status) or code_for_status(status) or "http_error"
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

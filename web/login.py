@@ -11,7 +11,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from catdog.errors import CatdogError, InvalidToken
 from web.auth import client_address, end_session, password_login, start_session
 from web.deps import deps
-from web.http_errors import error_headers, status_for
+from web.http_errors import error_headers
 from web.security import verify_csrf
 
 login = Blueprint("login", __name__, url_prefix="/manager")
@@ -68,7 +68,7 @@ def submit() -> Any:
     except CatdogError as error:
         page = render_template("manager/login.html", next=target, error=str(error), user=username)
         return Response(
-            page, status=status_for(error), mimetype="text/html", headers=error_headers(error)
+            page, status=error.http_status, mimetype="text/html", headers=error_headers(error)
         )
     start_session(username)
     return redirect(safe_next(target), code=303)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from catdog.domain import ImageRecord, Prediction, parse_label
 from catdog.errors import CatdogError, ServiceUnavailable
-from catdog.images import ImageIngest
+from catdog.ingest import ImageIngest
 from catdog.pending import CatalogScan, PendingQueue
 from catdog.storage.ports import ImageCatalog
-from catdog.url_import import UrlImporter
 from web.ports import Inference
+from web.url_import import UrlImporter
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from catdog.domain import LABELS, parse_label
 from catdog.errors import CatdogError, InvalidInput, NotFound
 from web.deps import deps
-from web.http_errors import error_headers, status_for
+from web.http_errors import error_headers
 from web.limits import store_image
 from web.listing import ImageFilter, list_images, parse_limit
 from web.media import blob_response
@@ -40,7 +40,7 @@ def upload() -> Any:
         form = {"key": key, "url": url}
         page = render_template("user/upload.html", form=form, error=str(error))
         return Response(
-            page, status=status_for(error), mimetype="text/html", headers=error_headers(error)
+            page, status=error.http_status, mimetype="text/html", headers=error_headers(error)
         )
     return redirect(url_for("user.image", key=view.key), code=303)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows.names import LambdaFunction
+from catdog.pipeline.names import LambdaFunction
 
 ASL_PATH = Path(__file__).with_name("retrain.asl.json")
 

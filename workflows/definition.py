@@ -25,7 +25,7 @@ from stepfunctions.steps import (
 )
 from stepfunctions.steps.states import Graph
 
-from workflows.names import LambdaFunction, StepName
+from catdog.pipeline.names import LambdaFunction, StepName
 
 COMMENT = "catdog retraining: gate, train, validate, promote, hot-swap"
 TASK_TIMEOUT_SECONDS = 120

@@ -25,9 +25,9 @@ from catdog.settings import AwsResources, Settings
 from catdog.storage.aws import build_aws_storage, create_aws_resources
 from catdog.storage.aws.pending_queue import SqsPendingQueue
 from catdog.storage.ports import Storage
-from catdog.url_import import UrlImporter
 from tests.factories import noise_image_bytes
 from web.uploads import UploadService
+from web.url_import import UrlImporter
 
 REGION = "eu-west-1"
 AWS = AwsResources(region=REGION)

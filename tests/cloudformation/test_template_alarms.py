@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
+from catdog.pipeline.names import StepName
 from tests.cloudformation.support import ROOT, of_type, render_name
-from workflows.names import StepName
 
 ASL = json.loads((ROOT / "workflows" / "retrain.asl.json").read_text())
 

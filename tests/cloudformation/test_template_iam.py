@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.pipeline.names import LambdaFunction
 from tests.cloudformation.support import of_type
-from workflows.names import LambdaFunction
 
 # Actions that have no resource-level permissions, so they can only be granted on "*".
 STAR_RESOURCE_ACTIONS = {

@@ -7,11 +7,11 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from catdog.deploy.outputs import OUTPUT_ENV
 from catdog.pipeline.ec2_compute import RUN_TAG
+from catdog.pipeline.names import LambdaFunction
 from catdog.settings import PREFIX, AwsResources, Settings
+from hosts.deploy.outputs import OUTPUT_ENV
 from tests.cloudformation.support import ROOT, of_type, render_name
-from workflows.names import LambdaFunction
 
 ASL_PATH = ROOT / "workflows" / "retrain.asl.json"
 SETTING_NAMES = {PREFIX + f.name.upper() for f in fields(Settings) if f.name != "aws"} | {

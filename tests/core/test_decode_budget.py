@@ -13,7 +13,7 @@ from PIL import Image
 
 from catdog.decode_budget import DecodeBudget, plan_decode, unlimited_budget
 from catdog.errors import DecoderBusy, ImageTooLarge, InvalidImage
-from catdog.imaging import decode_rgb, inspect_image, reduce_factor
+from catdog.image_decoding import decode_rgb, inspect_image, reduce_factor
 from catdog.preprocessing import preprocess_bytes
 from tests.factories import image_bytes
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from catdog.cli import main
+from hosts.cli import main
 from tests.factories import noise_image_bytes
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from catdog.decode_budget import unlimited_budget
 from catdog.errors import ImageTooLarge, InvalidImage
-from catdog.imaging import decode_rgb, inspect_image, thumbnail_jpeg
+from catdog.image_decoding import decode_rgb, inspect_image, thumbnail_jpeg
 from tests.factories import image_bytes
 
 

@@ -20,10 +20,10 @@ from catdog.pending import (
 from catdog.settings import Settings
 from catdog.storage.aws.pending_queue import SqsPendingQueue
 from catdog.storage.ports import Storage
-from catdog.url_import import UrlImporter
 from tests.core.test_classification import Result, ScriptedPredictor
 from tests.factories import noise_image_bytes
 from web.uploads import UploadService
+from web.url_import import UrlImporter
 
 RETRY = RetryPolicy(base_seconds=30, max_seconds=900)
 

@@ -4,7 +4,7 @@ import sys
 import time
 from pathlib import Path
 
-from catdog.supervisor import Child, ChildSpec, Supervisor
+from hosts.embedded.supervisor import Child, ChildSpec, Supervisor
 
 
 def spec(tmp_path: Path, code: str, name: str = "child") -> ChildSpec:

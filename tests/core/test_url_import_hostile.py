@@ -14,7 +14,7 @@ import pytest
 
 from catdog.address_policy import public_addresses_only
 from catdog.errors import UrlFetchFailed, UrlRefused
-from catdog.url_import import IPAddress, UrlImporter
+from web.url_import import IPAddress, UrlImporter
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 

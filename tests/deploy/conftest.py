@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from catdog.deploy.clients import DeployClients, deploy_clients
-from catdog.deploy.package import PackageManifest, build_package
+from hosts.deploy.clients import DeployClients, deploy_clients
+from hosts.deploy.package import PackageManifest, build_package
 from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
 
 
@@ -56,7 +56,7 @@ def storage_package(
     package: PackageManifest, tmp_path_factory: pytest.TempPathFactory
 ) -> PackageManifest:
     """``package`` with the template cut down to its buckets, tables and their outputs."""
-    from catdog.deploy.package import MANIFEST, describe_artifact
+    from hosts.deploy.package import MANIFEST, describe_artifact
     from tests.cloudformation.support import load_template
 
     template = load_template()

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from moto.cloudformation.parsing import get_model_map
 
-from catdog.deploy.deployer import DeployPlan, execute_deploy, plan_deploy
-from catdog.deploy.outputs import OUTPUT_ENV, settings_from_outputs
-from catdog.deploy.stack import StackAction
+from catdog.pipeline.names import LambdaFunction
 from catdog.settings import AwsResources, Settings
 from catdog.storage.aws import build_aws_storage
 from catdog.storage.aws.schema import table_definitions
+from hosts.deploy.deployer import DeployPlan, execute_deploy, plan_deploy
+from hosts.deploy.outputs import OUTPUT_ENV, settings_from_outputs
+from hosts.deploy.stack import StackAction
 from tests.cloudformation.support import load_template
-from workflows.names import LambdaFunction
 
 # moto warns about each resource type it skips (listed in tests/deploy/test_deploy_moto.py).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")

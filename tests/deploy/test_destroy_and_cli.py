@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from catdog.cli import main
-from catdog.deploy.deployer import execute_deploy, plan_deploy
-from catdog.deploy.destroyer import empty_bucket, execute_destroy, plan_destroy
-from catdog.deploy.stack import stack_status
 from catdog.errors import NotFound
+from hosts.cli import main
+from hosts.deploy.deployer import execute_deploy, plan_deploy
+from hosts.deploy.destroyer import empty_bucket, execute_destroy, plan_destroy
+from hosts.deploy.stack import stack_status
 
 STACK = "catdog"
 

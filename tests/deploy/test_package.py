@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from catdog.deploy.bundles import (
+from hosts.deploy.bundles import (
     APP_BUNDLE,
     AWS_SDK_PINS,
     BUNDLES,
@@ -20,17 +20,18 @@ from catdog.deploy.bundles import (
     WEB_BUNDLE,
     WEB_PINS,
 )
-from catdog.deploy.dependencies import PipInstaller
-from catdog.deploy.package import PackageManifest, build_package
-from catdog.deploy.zipfiles import FIXED_DATE_TIME
+from hosts.deploy.dependencies import PipInstaller
+from hosts.deploy.package import PackageManifest, build_package
+from hosts.deploy.zipfiles import FIXED_DATE_TIME
 from tests.deploy.support import ROOT, FixedInstaller
 
-FIRST_PARTY = {"catdog", "web", "lambdas", "inference_server", "training_job", "workflows"}
+FIRST_PARTY = {"catdog", "hosts", "web", "lambdas", "inference_server", "training_job", "workflows"}
 SMALL_TREE = {
     "pyproject.toml": "[project]\nname = 'x'\n",
     "README.md": "# x\n",
     "catdog/__init__.py": "",
     "catdog/core.py": "VALUE = 1\n",
+    "hosts/__init__.py": "",
     "lambdas/__init__.py": "",
     "lambdas/step.py": "def handler(event, context):\n    return event\n",
     "web/__init__.py": "",

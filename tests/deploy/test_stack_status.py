@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catdog.deploy.stack import StackAction, action_for
 from catdog.errors import Conflict
+from hosts.deploy.stack import StackAction, action_for
 
 
 @pytest.mark.parametrize(

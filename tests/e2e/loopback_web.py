@@ -20,9 +20,9 @@ from catdog.inference_client import InferenceClient
 from catdog.pipeline.factory import build_orchestrator
 from catdog.settings import Settings
 from catdog.storage.factory import build_storage
-from catdog.url_import import IPAddress, UrlImporter
 from web.app import create_app
 from web.server import server_options
+from web.url_import import IPAddress, UrlImporter
 
 
 def loopback_only(address: IPAddress) -> bool:

@@ -35,18 +35,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
 
 from catdog.bootstrap import default_baseline_dir, ensure_champion
-from catdog.deploy.clients import DeployClients
-from catdog.deploy.deployer import execute_deploy, plan_deploy
-from catdog.deploy.outputs import settings_from_outputs
-from catdog.deploy.package import build_package
 from catdog.inference_client import InferenceClient
 from catdog.pending import PendingDeps, RetryPolicy
-from catdog.pipeline import seam
 from catdog.pipeline.compute import LocalProcessCompute
 from catdog.pipeline.factory import build_orchestrator
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import AwsResources, Settings
 from catdog.storage.factory import build_pending_queue, build_storage
+from hosts.deploy.clients import DeployClients
+from hosts.deploy.deployer import execute_deploy, plan_deploy
+from hosts.deploy.outputs import settings_from_outputs
+from hosts.deploy.package import build_package
+from hosts.embedded import lambda_seam as seam
+from hosts.embedded.step_functions import LocalPipeline
 from lambdas import classify_pending
 from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
 from tests.e2e_aws.sqs_poller import SqsEventSourcePoller

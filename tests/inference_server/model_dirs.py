@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 
 from catdog.artifacts import CANARY_DIR, METRICS_FILE, MODEL_FILE, SUCCESS_FILE
-from catdog.classifier import Classifier
 from catdog.preprocessing import preprocess_bytes
+from inference_server.classifier import Classifier
 
 
 def image_bytes(seed: int, size: int = 64, fmt: str = "JPEG") -> bytes:

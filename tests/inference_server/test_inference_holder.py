@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catdog.classifier import Classifier
 from catdog.errors import CanaryMismatch, ModelLoadFailed, ModelNotLoaded
 from catdog.preprocessing import preprocess_bytes
 from inference_server.batching import MicroBatcher
+from inference_server.classifier import Classifier
 from inference_server.holder import ModelHolder
 from tests.inference_server.model_dirs import image_bytes
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from catdog.classifier import Classifier
 from catdog.errors import CanaryMismatch, ModelLoadFailed, ModelNotLoaded, NotFound
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from inference_server.classifier import Classifier
 from inference_server.server import build_service
 from inference_server.service import InferenceService, Reconciler
 from inference_server.sources import DirectorySource, FallbackSource, RegistrySource

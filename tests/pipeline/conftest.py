@@ -10,9 +10,9 @@ import pytest
 
 from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.ports import InferenceSignal
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from hosts.embedded.step_functions import LocalPipeline
 from tests.network import free_port
 from tests.pipeline.pipeline_support import (
     BASELINE,

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from catdog.pipeline.compute import LocalProcessCompute
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
+from hosts.embedded.step_functions import LocalPipeline
 
 RUN = "before-restart"
 SLEEPER = "import time; time.sleep(120)"

@@ -24,8 +24,8 @@ from catdog.domain import (
 from catdog.errors import CanaryMismatch, ServiceUnavailable
 from catdog.pipeline.compute import ComputeState, ComputeStatus
 from catdog.pipeline.executions import ExecutionDetail
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.storage.ports import Storage
+from hosts.embedded.step_functions import LocalPipeline
 from tests.gate_metrics import paired_metrics
 
 BASELINE = "baseline"

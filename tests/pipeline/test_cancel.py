@@ -7,12 +7,13 @@ import threading
 from typing import Any
 
 from catdog.domain import ModelStatus, RunStatus, Trigger
-from catdog.pipeline import seam
 from catdog.pipeline.cancel import cancel_run
 from catdog.pipeline.history import ExecutionQuery
+from catdog.pipeline.names import LambdaFunction
 from catdog.pipeline.outcome import Outcome, outcome_of
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.storage.ports import Storage
+from hosts.embedded import lambda_seam as seam
+from hosts.embedded.step_functions import LocalPipeline
 from tests.pipeline.pipeline_support import (
     BASELINE,
     FakeTrainCompute,
@@ -21,7 +22,6 @@ from tests.pipeline.pipeline_support import (
     run,
     wait_for_state,
 )
-from workflows.names import LambdaFunction
 
 
 def cancel(

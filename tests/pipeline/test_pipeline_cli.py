@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from catdog.cli import main
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from hosts.cli import main
 from tests.network import free_port
 from tests.pipeline.pipeline_support import BASELINE, install_champion
 

@@ -12,16 +12,16 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from catdog.domain import Mode
 from catdog.errors import ConfigurationError, ServiceUnavailable
-from catdog.pipeline import seam
 from catdog.pipeline.aws_clients import lambda_client, stepfunctions_client
-from catdog.pipeline.forget import forget_execution, held_executions
 from catdog.pipeline.history import ExecutionQuery
+from catdog.pipeline.names import LambdaFunction
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from hosts.embedded import lambda_seam as seam
+from hosts.embedded.forget import forget_execution, held_executions
 from tests.network import free_port
 from tests.pipeline.pipeline_support import run, set_mode
-from workflows.names import LambdaFunction
 
 
 def test_moto_still_has_the_lambda_seam() -> None:

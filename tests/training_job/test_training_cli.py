@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from catdog.cli import main
 from catdog.gate import mcnemar_exact_p
+from hosts.cli import main
 from tests.training_job.training_images import write_class_folder
 from training_job.model import make_model
 from training_job.train import seed_everything

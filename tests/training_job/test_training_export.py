@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catdog.classifier import Classifier
 from catdog.errors import InvalidInput
 from catdog.preprocessing import preprocess_bytes
+from inference_server.classifier import Classifier
 from tests.training_job.conftest import TINY
 from tests.training_job.training_images import write_class_folder
 from training_job.artifact import DirectoryArtifactSink

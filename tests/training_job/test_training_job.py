@@ -14,11 +14,11 @@ import pytest
 
 import training_job.job as job_module
 from catdog.artifacts import fetch_artifact, is_complete, read_metrics
-from catdog.classifier import Classifier
 from catdog.errors import InvalidInput
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
+from inference_server.classifier import Classifier
 from tests.training_job.conftest import TINY, RecordingBlobStore
 from tests.training_job.training_images import class_image_bytes, write_class_folder
 from training_job.artifact import BlobArtifactSink, DirectoryArtifactSink

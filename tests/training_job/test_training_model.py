@@ -1,4 +1,4 @@
-"""The architectures follow the model format in catdog.classifier."""
+"""The architectures follow the model format in inference_server.classifier."""
 
 from __future__ import annotations
 

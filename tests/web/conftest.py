@@ -16,9 +16,9 @@ from catdog.auth.accounts import ManagerAccounts
 from catdog.settings import Settings
 from catdog.storage.local.database import Database
 from catdog.storage.ports import Storage
-from catdog.url_import import UrlImporter
 from tests.web.fakes import FakeInference, FakeOrchestrator
 from web.app import create_app
+from web.url_import import UrlImporter
 
 MANAGER = "alice"
 PASSWORD = "correct horse battery staple"

@@ -17,12 +17,12 @@ from catdog.errors import CatdogError
 from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
-from catdog.url_import import UrlImporter
 from tests.factories import noise_image_bytes
 from tests.hostile_corpus import CorpusCase, corpus
 from tests.web.conftest import MANAGER, PASSWORD
 from tests.web.fakes import FakeInference
 from web.app import create_app
+from web.url_import import UrlImporter
 
 CASES = corpus()
 ODD_VALUES = [

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from catdog.auth.accounts import ManagerAccounts
-from catdog.cli import main
 from catdog.storage.local.database import Database
+from hosts.cli import main
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from catdog.rate_limits import BucketRule, MemoryBuckets, RateLimiter, address_key, take_token
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from catdog.url_import import UrlImporter
 from inference_server.app import create_app as create_inference_app
 from tests.factories import noise_image_bytes
 from tests.web.fakes import FakeInference
 from web.app import create_app
+from web.url_import import UrlImporter
 
 A, B = "203.0.113.7", "198.51.100.9"
 

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from catdog.errors import ImageTooLarge, UrlFetchFailed, UrlRefused
-from catdog.url_import import UrlImporter, public_addresses_only
 from tests.factories import image_bytes
 from web.app import create_app
+from web.url_import import UrlImporter, public_addresses_only
 
 PNG = image_bytes("PNG", (32, 24))
 LOOPBACK = ipaddress.ip_address("127.0.0.1")

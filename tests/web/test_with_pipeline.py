@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from catdog.pipeline.runtime import LocalPipeline
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.ports import Storage
+from hosts.embedded.step_functions import LocalPipeline
 from tests.network import free_port
 from tests.pipeline.pipeline_support import (
     BASELINE,

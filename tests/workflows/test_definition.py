@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from catdog.pipeline.names import LambdaFunction, StepName
 from workflows.__main__ import main as export_main
 from workflows.asl import fill_placeholders
 from workflows.definition import definition_json
-from workflows.names import LambdaFunction, StepName
 
 COMMITTED = Path(__file__).resolve().parents[2] / "workflows" / "retrain.asl.json"
 

@@ -1,7 +1,7 @@
 """``catdog package``, ``deploy``, ``outputs`` and ``destroy`` (AWS).
 
 The composition root of deployment: builds the clients, the installer and the
-post-deploy steps, then hands them to ``catdog.deploy``, which plans before it acts.
+post-deploy steps, then hands them to ``hosts.deploy``, which plans before it acts.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from catdog.deploy.package import PackageManifest
 from catdog.errors import InvalidInput, NotFound
 from catdog.settings import Settings
+from hosts.deploy.package import PackageManifest
 
 DEFAULT_OUT = Path("build/aws")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,9 +66,9 @@ def run_package(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_deploy(args: argparse.Namespace, settings: Settings) -> int:
-    from catdog.deploy.clients import deploy_clients
-    from catdog.deploy.deployer import execute_deploy, plan_deploy
-    from catdog.deploy.outputs import outputs_env
+    from hosts.deploy.clients import deploy_clients
+    from hosts.deploy.deployer import execute_deploy, plan_deploy
+    from hosts.deploy.outputs import outputs_env
 
     manifest = PackageManifest.load(args.package) if args.package else _build(DEFAULT_OUT, None)
     clients = deploy_clients(args.region)
@@ -91,8 +91,8 @@ def after_deploy(outputs: dict[str, str], region: str) -> None:
     """Copy the static files to their bucket and make the shipped baseline the first
     champion (both idempotent), so the app works before its first training run."""
     from catdog.bootstrap import default_baseline_dir, ensure_champion
-    from catdog.deploy.outputs import settings_from_outputs
     from catdog.storage.factory import build_storage
+    from hosts.deploy.outputs import settings_from_outputs
     from web.static_files import publish_static
 
     settings = settings_from_outputs(outputs, {"CATDOG_AWS_REGION": region})
@@ -110,9 +110,9 @@ def run_outputs(args: argparse.Namespace, settings: Settings) -> int:
     """The outputs, or the settings that point the ``catdog`` CLI at the stack."""
     import shlex
 
-    from catdog.deploy.clients import deploy_clients
-    from catdog.deploy.outputs import outputs_env
-    from catdog.deploy.stack import stack_outputs, stack_status
+    from hosts.deploy.clients import deploy_clients
+    from hosts.deploy.outputs import outputs_env
+    from hosts.deploy.stack import stack_outputs, stack_status
 
     clients = deploy_clients(args.region)
     if stack_status(clients.cloudformation, args.stack) is None:
@@ -128,8 +128,8 @@ def run_outputs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_destroy(args: argparse.Namespace, settings: Settings) -> int:
-    from catdog.deploy.clients import deploy_clients
-    from catdog.deploy.destroyer import execute_destroy, plan_destroy
+    from hosts.deploy.clients import deploy_clients
+    from hosts.deploy.destroyer import execute_destroy, plan_destroy
 
     clients = deploy_clients(args.region)
     plan = plan_destroy(clients, args.stack, args.purge_artifacts)
@@ -143,8 +143,8 @@ def run_destroy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build(out: Path, index_url: str | None) -> PackageManifest:
-    from catdog.deploy.dependencies import PipInstaller
-    from catdog.deploy.package import build_package
+    from hosts.deploy.dependencies import PipInstaller
+    from hosts.deploy.package import build_package
 
     _say(f"packaging into {out} (Lambda dependencies from the package index)")
     return build_package(REPO_ROOT, out, PipInstaller(index_url=index_url))

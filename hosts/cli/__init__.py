@@ -12,12 +12,12 @@ from catdog.settings import Settings
 
 # Modules defining ``register(subparsers)``; subcommands set ``func(args, settings) -> int``.
 COMMAND_MODULES: list[str] = [
-    "catdog.cli.system_commands",
-    "catdog.cli.image_commands",
-    "catdog.cli.manager_commands",
-    "catdog.cli.deploy_commands",
-    "catdog.cli.model_commands",
-    "catdog.cli.pipeline_commands",
+    "hosts.cli.system_commands",
+    "hosts.cli.image_commands",
+    "hosts.cli.manager_commands",
+    "hosts.cli.deploy_commands",
+    "hosts.cli.model_commands",
+    "hosts.cli.pipeline_commands",
 ]
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -40,20 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except CatdogError as exc:
         print(f"catdog: error: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("catdog: interrupted", file=sys.stderr)
         return 130
-
-
-def exit_code_for(error: CatdogError) -> int:
-    """CLI exit codes by error type: 2 bad input, 3 not found, 4 conflict, 1 otherwise."""
-    from catdog.errors import Conflict, InvalidInput, NotFound
-
-    if isinstance(error, InvalidInput):
-        return 2
-    if isinstance(error, NotFound):
-        return 3
-    if isinstance(error, Conflict):
-        return 4
-    return 1

@@ -25,7 +25,7 @@ from catdog.settings import Settings
 from catdog.storage.factory import build_storage
 from catdog.storage.local.blobs import LocalBlobStore
 from catdog.storage.ports import Storage
-from catdog.supervisor import Child, ChildSpec, Supervisor
+from hosts.embedded.supervisor import Child, ChildSpec, Supervisor
 
 log = logging.getLogger("catdog.up")
 
@@ -53,7 +53,7 @@ def child_specs(settings: Settings, base_env: dict[str, str]) -> list[ChildSpec]
 def in_process_services(settings: Settings, storage: Storage) -> list[Service]:
     from catdog.classification import PendingClassifier
     from catdog.inference_client import InferenceClient
-    from catdog.pipeline.runtime import LocalPipeline
+    from hosts.embedded.step_functions import LocalPipeline
 
     client = InferenceClient(settings.inference_base_url, settings.inference_admin_token)
     services: list[Service] = [LocalPipeline(settings, storage), PendingClassifier(storage, client)]

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from catdog.deploy.bundles import BUNDLES, BundleSpec, is_skipped, tree_entries
-from catdog.deploy.dependencies import DependencyInstaller
-from catdog.deploy.zipfiles import ZipEntry, write_reproducible_zip
+from hosts.deploy.bundles import BUNDLES, BundleSpec, is_skipped, tree_entries
+from hosts.deploy.dependencies import DependencyInstaller
+from hosts.deploy.zipfiles import ZipEntry, write_reproducible_zip
 
 TEMPLATE = "cloudformation/catdog.yaml"
 DEFINITION = "workflows/retrain.asl.json"

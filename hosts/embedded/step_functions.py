@@ -2,7 +2,7 @@
 
 ``LocalPipeline.start()`` serves moto on ``127.0.0.1:<stepfunctions_port>``,
 routes its Lambda invocations to the ``lambdas`` handlers in this process (see
-``catdog.pipeline.seam``), creates the functions and the state machine, and
+``hosts.embedded.lambda_seam``), creates the functions and the state machine, and
 runs the scheduler (the local twin of the EventBridge rule) and the archiver
 (finished executions into SQLite, since moto forgets them on exit).
 """
@@ -23,24 +23,25 @@ from typing import Any
 
 from catdog.clock import Clock, utc_now
 from catdog.errors import CatdogError, ConfigurationError, NotFound
-from catdog.pipeline import moto_quirks, seam
 from catdog.pipeline.archive import ExecutionArchive, archive_path
 from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions_client
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
 from catdog.pipeline.deps import PipelineDeps
 from catdog.pipeline.factory import build_pipeline_deps
-from catdog.pipeline.forget import (
-    forget_execution,
-    prune_finished_threads,
-    release_model_tracking,
-)
+from catdog.pipeline.names import LambdaFunction
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from hosts.embedded import lambda_seam as seam
+from hosts.embedded import moto_quirks
+from hosts.embedded.forget import (
+    forget_execution,
+    prune_finished_threads,
+    release_model_tracking,
+)
 from lambdas.registry import handler_for
 from workflows.asl import committed_definition, fill_placeholders
-from workflows.names import LambdaFunction
 
 log = logging.getLogger("catdog.pipeline")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from catdog.deploy.zipfiles import ZipEntry
+from hosts.deploy.zipfiles import ZipEntry
 
 # Resolved with `pip install --dry-run --report --platform manylinux2014_x86_64
 # --python-version 3.11 --only-binary=:all:` from the ranges in pyproject.toml.
@@ -69,7 +69,7 @@ class BundleSpec:
         return f"{self.name}.zip"
 
 
-LAMBDA_BUNDLE = BundleSpec("lambda", ("catdog", "lambdas", "workflows"), AWS_SDK_PINS)
+LAMBDA_BUNDLE = BundleSpec("lambda", ("catdog", "lambdas"), AWS_SDK_PINS)
 WEB_BUNDLE = BundleSpec("web", ("catdog", "web"), WEB_PINS)
 APP_BUNDLE = BundleSpec(
     "app",
@@ -77,6 +77,7 @@ APP_BUNDLE = BundleSpec(
         "pyproject.toml",
         "README.md",
         "catdog",
+        "hosts",
         "web",
         "inference_server",
         "training_job",

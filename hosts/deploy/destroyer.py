@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
-from catdog.deploy.clients import DeployClients
-from catdog.deploy.stack import failure_reasons, stack_buckets, stack_parameters, stack_status
 from catdog.errors import DeploymentFailed, NotFound
+from hosts.deploy.clients import DeployClients
+from hosts.deploy.stack import failure_reasons, stack_buckets, stack_parameters, stack_status
 
 Say = Callable[[str], None]
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes

@@ -20,7 +20,7 @@ from typing import Any
 
 from catdog.errors import CatdogError, ConfigurationError
 
-log = logging.getLogger("catdog.pipeline.seam")
+log = logging.getLogger("hosts.embedded.lambda_seam")
 
 Route = Callable[[dict[str, Any]], dict[str, Any]]
 EXPECTED_PARAMETERS = ("self", "function_name", "qualifier", "body", "headers", "response_headers")

@@ -20,7 +20,7 @@ from catdog.domain import (
     thumbnail_blob_name,
 )
 from catdog.errors import ImageTooLarge, KeyConflict, NotFound
-from catdog.imaging import decode_rgb, thumbnail_jpeg
+from catdog.image_decoding import decode_rgb, thumbnail_jpeg
 from catdog.keys import validate_key
 from catdog.storage.ports import Storage
 

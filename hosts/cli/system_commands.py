@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
-    from catdog.runtime import run_system
+    from hosts.embedded.system import run_system
 
     return run_system(settings)
 

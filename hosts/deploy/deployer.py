@@ -17,11 +17,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
-from catdog.deploy.clients import DeployClients
-from catdog.deploy.package import PackageManifest
-from catdog.deploy.stack import StackAction, action_for, failure_reasons, stack_outputs
-from catdog.deploy.stack import stack_status as read_stack_status
 from catdog.errors import DeploymentFailed, InvalidInput
+from hosts.deploy.clients import DeployClients
+from hosts.deploy.package import PackageManifest
+from hosts.deploy.stack import StackAction, action_for, failure_reasons, stack_outputs
+from hosts.deploy.stack import stack_status as read_stack_status
 
 STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 CAPABILITIES = ["CAPABILITY_IAM"]

@@ -1,0 +1,1 @@
+"""The embedded default (``catdog up``): one machine, no AWS account."""
