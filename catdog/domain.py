@@ -244,6 +244,8 @@ class TrainingRun:
     error: str | None = None
     finished_at: datetime | None = None
     retrain_mode: RetrainMode = RetrainMode.INCREMENTAL
+    # The last signal of this run's model to the inference instances, one entry each.
+    serving: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def new(
@@ -317,6 +319,7 @@ class TrainingRun:
             "error": self.error,
             "finished_at": _iso(self.finished_at),
             "retrain_mode": self.retrain_mode.value,
+            "serving": list(self.serving),
         }
 
     @classmethod
@@ -336,6 +339,7 @@ class TrainingRun:
             error=data.get("error"),
             finished_at=_dt(data.get("finished_at")),
             retrain_mode=RetrainMode(data.get("retrain_mode", RetrainMode.INCREMENTAL.value)),
+            serving=list(data.get("serving") or []),
         )
 
 

@@ -29,6 +29,8 @@ class AwsResources:
     models_table: str = "catdog-models"
     state_machine_arn: str | None = None
     train_instance_id: str | None = None
+    # Auto Scaling group of the inference instances (SignalInferenceServer signals each)
+    inference_group_name: str | None = None
     # SQS queue of uploads the inference tier could not classify (None: not on AWS)
     pending_queue_url: str | None = None
     # Secrets Manager ids of the inference admin token and the web secret key: read
@@ -70,6 +72,9 @@ class Settings:
     inference_host: str = "127.0.0.1"
     inference_port: int = 8501
     inference_url: str | None = None
+    # Every inference instance, comma-separated base URLs, when not on an AWS group
+    # (default: the one server above); the pipeline and promotions signal each.
+    inference_instance_urls: str | None = None
     inference_admin_token: str | None = None
     inference_threads: int = 64
     unsure_threshold: float = 0.7
@@ -104,6 +109,12 @@ class Settings:
     @property
     def inference_base_url(self) -> str:
         return self.inference_url or f"http://{self.inference_host}:{self.inference_port}"
+
+    @property
+    def inference_urls(self) -> tuple[str, ...]:
+        """The base URL of every inference instance to signal (not on an AWS group)."""
+        listed = [u.strip() for u in (self.inference_instance_urls or "").split(",")]
+        return tuple(u for u in listed if u) or (self.inference_base_url,)
 
     @property
     def database_path(self) -> Path:

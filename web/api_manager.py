@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from catdog.champion import PromotionRequest
 from catdog.domain import parse_label
 from catdog.errors import InvalidInput, NotFound
 from catdog.new_labels import new_labels
@@ -143,15 +144,16 @@ def post_promote(version: str) -> Response:
     expected = body["expected_champion"]
     if expected is not None and (not isinstance(expected, str) or not expected):
         raise InvalidInput("'expected_champion' must be a version string or null")
-    outcome = promote(
-        current.storage.registry,
-        current.inference,
+    wanted = PromotionRequest(
         version,
         expected,
         current_manager(),
         str(body.get("reason", "")),
-        current.clock,
         override=bool_field(body, "override"),
+    )
+    storage = current.storage
+    outcome = promote(
+        storage.registry, storage.runs, current.inference_fleet(), wanted, current.clock
     )
     return jsonify(outcome.to_dict())
 

@@ -1,9 +1,9 @@
 """What managers do to the pipeline and the registry, without HTTP: train now, promote.
 
-Promotion goes through the registry's compare-and-set (the same call the
-pipeline's PromoteModel step makes), then the inference server is told to
-serve the new champion; if it cannot be reached, it catches up on its own
-reconcile loop and the manager is told so.
+Promotion goes through the registry's compare-and-set, then every inference
+instance is told to serve the new champion (``catdog.champion``, the flow the
+pipeline's SignalInferenceServer step runs too); an instance that cannot be
+reached catches up on its own reconcile loop and the manager is told so.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from catdog.champion import roll_back_refused
+from catdog.champion import PromotionRequest, ServingReport, promote_and_serve
 from catdog.clock import Clock
 from catdog.domain import (
     ChampionChange,
@@ -22,21 +22,15 @@ from catdog.domain import (
     TrainingRun,
     Trigger,
 )
-from catdog.errors import (
-    CatdogError,
-    InvalidInput,
-    ModelRejected,
-    RunAlreadyActive,
-    ServiceUnavailable,
-)
+from catdog.errors import RunAlreadyActive, ServiceUnavailable
+from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.cancel import cancel_run
 from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.orchestrator import execution_name
 from catdog.storage.ports import ModelRegistry, SettingsStore, TrainingRuns
-from web.ports import Inference, Orchestrator
+from web.ports import Orchestrator
 
 log = logging.getLogger(__name__)
-MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -83,65 +77,47 @@ class PromotionOutcome:
     change: ChampionChange
     served: bool
     detail: str
+    serving: ServingReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"change": self.change.to_dict(), "served": self.served, "detail": self.detail}
+        return {
+            "change": self.change.to_dict(),
+            "served": self.served,
+            "detail": self.detail,
+            "instances": [] if self.serving is None else self.serving.to_dict()["instances"],
+        }
 
 
 def promote(
     registry: ModelRegistry,
-    inference: Inference,
-    version: str,
-    expected_champion: str | None,
-    by: str,
-    reason: str,
+    runs: TrainingRuns,
+    fleet: InferenceFleet,
+    request: PromotionRequest,
     clock: Clock,
-    *,
-    override: bool = False,
 ) -> PromotionOutcome:
-    """Make ``version`` champion if the champion is still ``expected_champion``
-    (raises ChampionChanged otherwise), then signal the inference server.
-    ``override`` promotes a model the gate rejected (recorded as such)."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("say why (the reason is kept in the champion history)")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidInput(f"the reason must be at most {MAX_REASON_LENGTH} characters")
-    change = registry.promote(
-        version, expected_champion or None, by, reason, clock(), override=override
-    )
-    try:
-        answer = inference.reload(version)
-    except ServiceUnavailable as exc:
-        log.warning("promoted %s but the inference server was not reached: %s", version, exc)
-        return PromotionOutcome(change, False, "the inference server will load it when it is back")
-    except ModelRejected as exc:
-        log.warning("the inference server refused %s: %s; rolling back", version, exc)
-        return _roll_back(registry, change, by, exc, clock)
-    except CatdogError as exc:
-        log.warning("promoted %s but the inference server answered: %s", version, exc)
-        return PromotionOutcome(change, False, f"the inference server answered: {exc}")
-    served = answer.get("version", version)
-    log.info(
-        "promoted by %s; the inference server serves %s",
-        by,
-        served,
-        extra={"model_version": version},
-    )
-    return PromotionOutcome(change, served == version, f"the inference server serves {served}")
-
-
-def _roll_back(
-    registry: ModelRegistry, change: ChampionChange, by: str, error: Exception, clock: Clock
-) -> PromotionOutcome:
-    """The server will not serve the new champion: give the pointer back to the model
-    it still serves, so the registry never names a model nobody can load."""
-    back = roll_back_refused(registry, change, by, error, clock)
-    if back is None:
-        return PromotionOutcome(change, False, f"the inference server refused it: {error}")
-    return PromotionOutcome(
-        back, False, f"the inference server refused it ({error}), so {back.to_version} stays"
-    )
+    """Promote and serve on every inference instance (``catdog.champion.promote_and_serve``;
+    an instance that refuses the model rolls it back), told the way a manager reads it."""
+    version = request.version
+    change, report = promote_and_serve(registry, runs, fleet, request, clock)
+    if report.rolled_back is not None:
+        back = report.rolled_back
+        return PromotionOutcome(
+            back,
+            False,
+            f"the inference server refused it ({report.refusal}), so {back.to_version} stays",
+            report,
+        )
+    if report.refusal is not None:
+        detail = f"the inference server refused it: {report.refusal}"
+    elif report.all_served:
+        detail = f"the inference server serves {version}"
+    else:
+        detail = (
+            f"not every inference instance serves it yet ({report.summary()}); "
+            "an instance that is down will load it when it is back"
+        )
+    log.info("promoted by %s: %s", request.by, detail, extra={"model_version": version})
+    return PromotionOutcome(change, report.all_served, detail, report)
 
 
 def cancel_training_run(

@@ -22,6 +22,8 @@ from catdog.auth.throttle import LoginThrottle
 from catdog.auth.tokens import ApiTokens
 from catdog.clock import Clock, utc_now
 from catdog.composition import build_ingest
+from catdog.fleet.factory import configured_fleet, one_or_configured
+from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.factory import build_compute_if_configured
 from catdog.rate_limits import DailyByteQuota, RateLimiter, anonymous_rules
@@ -63,6 +65,11 @@ class WebDeps:
     local_auth: LocalAuth | None
     cognito: CognitoAuth | None
     compute: TrainCompute | None = None  # to stop a cancelled run's training
+    # Every inference instance a promotion signals; None: just the one ``inference``.
+    fleet: InferenceFleet | None = None
+
+    def inference_fleet(self) -> InferenceFleet:
+        return one_or_configured(self.fleet, self.settings, self.inference)
 
 
 def build_deps(
@@ -133,6 +140,7 @@ def build_deps(
         local_auth=local_auth,
         cognito=cognito,
         compute=compute or build_compute_if_configured(settings),
+        fleet=configured_fleet(settings),
     )
 
 

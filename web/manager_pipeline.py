@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from catdog.champion import PromotionRequest
 from catdog.domain import RunStatus, TrainingRun
 from catdog.errors import InvalidInput, NotFound
 from catdog.pipeline.messages import parse_retrain_mode
@@ -107,15 +108,16 @@ def models() -> str:
 @manager_pipeline.post("/models/<version>/promote")
 def promote_model(version: str) -> Any:
     current = deps()
-    outcome = promote(
-        current.storage.registry,
-        current.inference,
+    wanted = PromotionRequest(
         version,
         request.form.get("expected_champion"),
         current_manager(),
         request.form.get("reason", ""),
-        current.clock,
         override=request.form.get("override") == "yes",
+    )
+    storage = current.storage
+    outcome = promote(
+        storage.registry, storage.runs, current.inference_fleet(), wanted, current.clock
     )
     category = "message" if outcome.served else "warning"
     flash(f"{version} is now the champion; {outcome.detail}.", category)

@@ -22,6 +22,10 @@ class Inference(Protocol):
         """Serve ``version`` now; raises ServiceUnavailable, ModelRejected."""
         ...
 
+    def model_info(self) -> dict[str, Any]:
+        """What is served now: at least ``{"version": ...}``."""
+        ...
+
 
 class Orchestrator(Protocol):
     """The Step Functions state machine (``catdog.pipeline.orchestrator.Orchestrator``)."""

@@ -55,3 +55,7 @@ def ec2_client(settings: Settings, timeout: float = 10.0) -> Any:
 
 def iam_client(settings: Settings, timeout: float = 10.0) -> Any:
     return _client("iam", settings, timeout)
+
+
+def autoscaling_client(settings: Settings, timeout: float = 10.0) -> Any:
+    return _client("autoscaling", settings, timeout)

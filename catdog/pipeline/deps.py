@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catdog.clock import Clock, utc_now
+from catdog.fleet.factory import one_or_configured
+from catdog.fleet.ports import InferenceFleet
 from catdog.keys import validate_key
 from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.ports import ExecutionLiveness, InferenceSignal
@@ -22,6 +24,11 @@ class PipelineDeps:
     inference: InferenceSignal
     executions: ExecutionLiveness
     clock: Clock = field(default=utc_now)
+    # Every inference instance to signal; None: just the one ``inference`` server.
+    fleet: InferenceFleet | None = None
+
+    def inference_fleet(self) -> InferenceFleet:
+        return one_or_configured(self.fleet, self.settings, self.inference)
 
 
 def run_id_for(execution_name: str) -> str:

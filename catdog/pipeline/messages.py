@@ -257,6 +257,8 @@ class Promotion(Output):
 class Served(Output):
     served_version: str
     rolled_back_from: str | None = None
+    # What each in-service inference instance answered (``catdog.champion.InstanceResult``).
+    instances: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
-from catdog.champion import roll_back_refused
+from catdog.champion import serve_champion_change
 from catdog.clock import from_iso
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus
 from catdog.errors import (
@@ -20,6 +20,7 @@ from catdog.errors import (
     ModelRejected,
     NotFound,
     ServedVersionMismatch,
+    ServiceUnavailable,
     TrainingFailed,
     TrainingTimedOut,
 )
@@ -243,30 +244,32 @@ def promote_model(deps: PipelineDeps, request: PromoteInput) -> Promotion:
 
 
 def signal_inference_server(deps: PipelineDeps) -> Served:
-    """Ask the server to load the champion, then check it serves it (raises to be retried)."""
-    champion = deps.storage.registry.champion()
+    """Serve the champion on every in-service inference instance and verify each
+    (``catdog.champion.serve_champion_change``). Raises ServedVersionMismatch, which the
+    state machine retries, until every instance serves it; an instance that refuses it
+    rolls the champion back to the version it replaced."""
+    registry = deps.storage.registry
+    champion = registry.champion()
     if champion is None:
         raise NotFound("there is no champion to serve")
-    try:
-        deps.inference.reload(champion.version)
-    except ModelRejected as error:
-        return _roll_back(deps, champion.version, error)
-    served = deps.inference.model_info().get("version")
-    if served != champion.version:
-        raise ServedVersionMismatch(f"server serves {served}, champion is {champion.version}")
-    return Served(served_version=champion.version)
-
-
-def _roll_back(deps: PipelineDeps, refused: str, error: ModelRejected) -> Served:
-    """The server will not load the new champion (its checks failed): the champion
-    goes back to the version it replaced, which the server still serves."""
-    history = deps.storage.registry.history()
-    if not history or history[0].to_version != refused:
-        raise error
-    back = roll_back_refused(deps.storage.registry, history[0], PROMOTED_BY, error, deps.clock)
-    if back is None:
-        raise error
-    return Served(served_version=back.to_version, rolled_back_from=refused)
+    history = registry.history()
+    if not history or history[0].to_version != champion.version:
+        raise NotFound(f"the champion {champion.version} has no promotion in the history")
+    report = serve_champion_change(
+        registry, deps.storage.runs, deps.inference_fleet(), history[0], PROMOTED_BY, deps.clock
+    )
+    instances = [r.to_dict() for r in report.instances]
+    if report.rolled_back is not None:
+        back = report.rolled_back.to_version
+        return Served(served_version=back, rolled_back_from=champion.version, instances=instances)
+    if report.refusal is not None:  # the first champion: nothing to go back to
+        raise ModelRejected(report.refusal)
+    if not report.all_served:
+        # Both are retried: no instance serves it (the tier is down), or only some do.
+        partly = any(r.served_version == champion.version for r in report.instances)
+        error = ServedVersionMismatch if partly else ServiceUnavailable
+        raise error(f"not every inference instance serves {champion.version}: {report.summary()}")
+    return Served(served_version=champion.version, instances=instances)
 
 
 def stop_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:

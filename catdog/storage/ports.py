@@ -7,7 +7,7 @@ the contract those tests check.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -175,6 +175,11 @@ class TrainingRuns(Protocol):
 
     def record_progress(self, run_id: str, progress: RunProgress) -> None:
         """Store the latest progress and append it to the run's per-epoch history."""
+        ...
+
+    def record_serving(self, run_id: str, serving: Sequence[dict[str, Any]]) -> None:
+        """Store what each inference instance answered when told to serve this run's
+        model (replacing an earlier record). Raises NotFound."""
         ...
 
     def transition(

@@ -240,6 +240,23 @@ def test_record_progress_for_unknown_run(storage: Storage) -> None:
         storage.runs.record_progress("nope", RunProgress(epoch=1, epochs=1))
 
 
+def test_record_serving_replaces_the_per_instance_record(storage: Storage) -> None:
+    storage.runs.create("run-1", Trigger.SCHEDULE, at(1))
+    first = [{"instance": "i-1", "served_version": None, "error": "down", "refused": False}]
+    storage.runs.record_serving("run-1", first)
+    both = [
+        {"instance": "i-1", "served_version": "run-1", "error": None, "refused": False},
+        {"instance": "i-2", "served_version": "run-1", "error": None, "refused": False},
+    ]
+    storage.runs.record_serving("run-1", both)
+
+    run = storage.runs.get("run-1")
+    assert run.serving == both
+    assert run.status is RunStatus.PENDING  # the record changes nothing else
+    with pytest.raises(NotFound):
+        storage.runs.record_serving("nope", both)
+
+
 def test_list_newest_first_with_pages(storage: Storage) -> None:
     ids = [f"run-{i}" for i in range(7)]
     for i, run_id in enumerate(ids):

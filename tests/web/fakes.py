@@ -40,6 +40,7 @@ class FakeInference:
     down: bool = False
     predicted: list[str] = field(default_factory=list)
     reloaded: list[str | None] = field(default_factory=list)
+    serving: str | None = None
 
     def predict(self, data: bytes, content_type: str) -> FakeResult:
         if self.down:
@@ -51,7 +52,13 @@ class FakeInference:
         if self.down:
             raise ServiceUnavailable("the inference server cannot be reached (test)")
         self.reloaded.append(version)
+        self.serving = version
         return {"version": version}
+
+    def model_info(self) -> dict[str, Any]:
+        if self.down:
+            raise ServiceUnavailable("the inference server cannot be reached (test)")
+        return {"version": self.serving}
 
 
 ARN_PREFIX = "arn:aws:states:us-east-1:123456789012:execution:catdog-retrain:"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +88,15 @@ class DynamoTrainingRuns:
         def attempt() -> None:
             run, rev = self._require(run_id)
             updated = run.with_progress(progress)
+            if transact(self._client, [self._put(updated, rev=rev)]) is not None:
+                raise Retry
+
+        with_retries(attempt)
+
+    def record_serving(self, run_id: str, serving: Sequence[dict[str, Any]]) -> None:
+        def attempt() -> None:
+            run, rev = self._require(run_id)
+            updated = replace(run, serving=list(serving))
             if transact(self._client, [self._put(updated, rev=rev)]) is not None:
                 raise Retry
 

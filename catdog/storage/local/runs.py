@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -87,6 +89,11 @@ class SqliteTrainingRuns:
         with self._db.write() as conn:
             run = _require(conn, run_id)
             _store(conn, run.with_progress(progress))
+
+    def record_serving(self, run_id: str, serving: Sequence[dict[str, Any]]) -> None:
+        with self._db.write() as conn:
+            run = _require(conn, run_id)
+            _store(conn, replace(run, serving=list(serving)))
 
     def transition(
         self,
