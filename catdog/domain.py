@@ -210,8 +210,37 @@ class RunStatus(StrEnum):
 ACTIVE_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.TRAINING, RunStatus.EVALUATING})
 
 
+class RunPhase(StrEnum):
+    """What an active run is doing, in order (a run may skip phases)."""
+
+    STARTING_INSTANCE = "starting_instance"  # the pipeline started the Train compute
+    LOADING_DATA = "loading_data"  # the job reads the catalog, blobs and the champion
+    DECODING = "decoding"  # ``done`` of ``total`` images decoded
+    TRAINING = "training"  # epochs; ``batch`` of ``batches`` within one
+    SCORING = "scoring"  # challenger and champion on the frozen evaluation set
+    DECIDING = "deciding"  # the promotion gate
+
+    @property
+    def description(self) -> str:
+        return PHASE_TITLES[self]
+
+
+PHASE_TITLES = {
+    RunPhase.STARTING_INSTANCE: "Starting the training instance",
+    RunPhase.LOADING_DATA: "Loading data",
+    RunPhase.DECODING: "Decoding images",
+    RunPhase.TRAINING: "Training",
+    RunPhase.SCORING: "Scoring the evaluation set",
+    RunPhase.DECIDING: "Deciding (promotion gate)",
+}
+
+
 @dataclass(frozen=True)
 class RunProgress:
+    """The latest thing a run reported. ``epoch`` counts finished epochs, except that
+    a report within an epoch (``batch`` set) names the epoch being trained; only an
+    epoch's end (``finishes_epoch``) goes into the run's per-epoch history."""
+
     epoch: int
     epochs: int
     loss: float | None = None
@@ -220,13 +249,45 @@ class RunProgress:
     val_accuracy: float | None = None
     eta_seconds: float | None = None
     updated_at: datetime | None = None
+    phase: RunPhase = RunPhase.TRAINING
+    batch: int | None = None
+    batches: int | None = None
+    images_per_second: float | None = None
+    done: int | None = None  # items of the phase done (images decoded), of ``total``
+    total: int | None = None
+
+    @property
+    def finishes_epoch(self) -> bool:
+        return self.phase is RunPhase.TRAINING and self.batch is None and self.epoch > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "updated_at": _iso(self.updated_at)}
+        return {
+            **asdict(self),
+            "phase": self.phase.value,
+            "phase_title": self.phase.description,
+            "updated_at": _iso(self.updated_at),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunProgress:
-        return cls(**{**data, "updated_at": _dt(data.get("updated_at"))})
+        fields = {k: v for k, v in data.items() if k != "phase_title"}
+        return cls(
+            **{
+                **fields,
+                "phase": RunPhase(data.get("phase", RunPhase.TRAINING.value)),
+                "updated_at": _dt(data.get("updated_at")),
+            }
+        )
+
+    @classmethod
+    def phase_only(
+        cls, phase: RunPhase, at: datetime, *, done: int | None = None, total: int | None = None
+    ) -> RunProgress:
+        """A report of a phase outside the epochs (no epoch figures yet)."""
+        return cls(epoch=0, epochs=0, updated_at=at, phase=phase, done=done, total=total)
+
+
+HISTORY_FIELDS = ("epoch", "epochs", "loss", "accuracy", "val_loss", "val_accuracy", "eta_seconds")
 
 
 @dataclass(frozen=True)
@@ -268,10 +329,13 @@ class TrainingRun:
         )
 
     def with_progress(self, progress: RunProgress) -> TrainingRun:
-        """This run with ``progress`` as its latest, and in its per-epoch history
-        (replacing an earlier entry for the same epoch, so a retried write is harmless)."""
-        entry = {k: v for k, v in progress.to_dict().items() if k != "updated_at"}
-        history = [h for h in self.history if h.get("epoch") != progress.epoch] + [entry]
+        """This run with ``progress`` as its latest; an epoch's end also goes into the
+        per-epoch history (replacing an earlier entry for the same epoch, so a retried
+        write is harmless). Reports within an epoch or of other phases leave it alone."""
+        history = self.history
+        if progress.finishes_epoch:
+            entry = {k: getattr(progress, k) for k in HISTORY_FIELDS}
+            history = [h for h in self.history if h.get("epoch") != progress.epoch] + [entry]
         return replace(
             self,
             progress=progress,

@@ -33,6 +33,8 @@ class AwsResources:
     inference_group_name: str | None = None
     # SQS queue of uploads the inference tier could not classify (None: not on AWS)
     pending_queue_url: str | None = None
+    # SNS topic that hears of runs needing a manager (failed, rejected, not served)
+    alerts_topic_arn: str | None = None
     # Secrets Manager ids of the inference admin token and the web secret key: read
     # at start-up (catdog.secret_values.with_aws_secrets), never in the environment
     inference_admin_token_secret: str | None = None
@@ -97,6 +99,8 @@ class Settings:
     default_epochs: int = 30
     training_input_size: int = 128
     training_batch_size: int = 32
+    # At most one within-epoch (or images-decoded) progress write per this many seconds.
+    progress_interval_seconds: float = 2.0
     training_seed: int = 1337
     # Incremental retraining: older images replayed beside the new labels, and the
     # number of optimizer steps (batches) a run takes.

@@ -221,13 +221,20 @@ def _order(example: Example) -> tuple[int, str]:
 
 
 def decode_examples(
-    examples: Sequence[Example], input_size: int, *, progress: bool = False
+    examples: Sequence[Example],
+    input_size: int,
+    *,
+    progress: bool = False,
+    on_decoded: Callable[[int], None] | None = None,
 ) -> DecodedSet:
-    """Decode every example once with the shared preprocessing; undecodable ones are skipped."""
+    """Decode every example once with the shared preprocessing; undecodable ones are
+    skipped. ``on_decoded`` is told how many examples were handled after each one."""
     pixels = np.zeros((len(examples), input_size, input_size, 3), dtype=np.uint8)
     kept: list[Example] = []
     skipped: list[str] = []
-    for example in _maybe_progress(examples, progress, "decoding"):
+    for index, example in enumerate(_maybe_progress(examples, progress, "decoding")):
+        if on_decoded is not None and index:
+            on_decoded(index)
         try:
             array = preprocess_bytes(example.data, input_size)
         except CatdogError as exc:
@@ -235,6 +242,8 @@ def decode_examples(
             continue
         pixels[len(kept)] = array.astype(np.uint8)
         kept.append(example)
+    if on_decoded is not None and examples:
+        on_decoded(len(examples))
     labels = np.array([example.label for example in kept], dtype=np.float32)
     return DecodedSet(pixels[: len(kept)], labels, kept, skipped)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from catdog.artifacts import EVALUATION_FILE, MODEL_FILE
 from catdog.clock import Clock, to_iso, utc_now
-from catdog.domain import LABELS, RetrainMode
+from catdog.domain import LABELS, RetrainMode, RunPhase
 from catdog.errors import InvalidInput
 from training_job.artifact import ArtifactSink, canary_name, code_version, select_canaries
 from training_job.data import (
@@ -37,6 +37,7 @@ from training_job.model import (
     trainable_core,
     with_flip_averaging,
 )
+from training_job.progress import RunReporter
 from training_job.scoring import EvaluationResult, score_evaluation
 from training_job.selection import select_training
 from training_job.train import ProgressReporter, TrainingConfig, fit, seed_everything
@@ -64,6 +65,7 @@ def run_training(
     log: Callable[[str], None] | None = None,
     progress: bool = False,
     weights: str | None = "imagenet",
+    progress_interval_s: float = 2.0,
 ) -> dict[str, Any]:
     """Train, score challenger and champion on the frozen evaluation set, write the
     artifact. Returns its metrics.
@@ -74,8 +76,11 @@ def run_training(
     lower rate, for a bounded number of steps, on the labels since the champion's
     data cutoff plus a replay sample; otherwise it fits from scratch on every
     training image. Validation images choose the epoch; evaluation images are only
-    scored, after training, for the gate.
+    scored, after training, for the gate. ``report`` hears of each phase (decoding,
+    training, scoring) and, at most every ``progress_interval_s``, of the images decoded
+    and the batches done.
     """
+    reporter = RunReporter(report, clock=clock, timer=timer, interval_s=progress_interval_s)
     started = timer()
     trained_by = code_version()  # the code that trains, even if the tree changes meanwhile
     warm = champion is not None and config.retrain_mode == RetrainMode.INCREMENTAL
@@ -97,8 +102,20 @@ def run_training(
         max_examples=config.incremental_steps * config.batch_size,
     )
     _log(log, f"decoding {len(selection.examples)} training images at {config.input_size}px")
-    train = decode_examples(selection.examples, config.input_size, progress=progress)
-    validation = decode_examples(split.validation, config.input_size, progress=progress)
+    to_decode = len(selection.examples) + len(split.validation)
+    reporter.phase(RunPhase.DECODING, done=0, total=to_decode)
+    train = decode_examples(
+        selection.examples,
+        config.input_size,
+        progress=progress,
+        on_decoded=lambda done: reporter.decoded(done, to_decode),
+    )
+    validation = decode_examples(
+        split.validation,
+        config.input_size,
+        progress=progress,
+        on_decoded=lambda done: reporter.decoded(len(selection.examples) + done, to_decode),
+    )
     _check_trainable(train, split)
     if warm:
         config = config.with_changes(epochs=incremental_epochs(len(train), config))
@@ -121,11 +138,11 @@ def run_training(
         validation,
         config,
         warm=warm,
-        report=report,
-        clock=clock,
+        reporter=reporter,
         timer=timer,
         log=log,
     )
+    reporter.phase(RunPhase.SCORING, total=len(split.evaluation))
     served = with_flip_averaging(model) if config.flip_average else model
     evaluation = score_evaluation(
         split.evaluation,

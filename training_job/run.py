@@ -13,7 +13,7 @@ from typing import Any
 
 from catdog.artifacts import fetch_artifact
 from catdog.clock import Clock, utc_now
-from catdog.domain import RunStatus
+from catdog.domain import RunPhase, RunProgress, RunStatus
 from catdog.errors import CatdogError, InvalidInput, NotFound
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
@@ -62,6 +62,7 @@ def run_job(
         return 3
     try:
         storage.runs.transition(run_id, RunStatus.TRAINING, clock(), allowed_from=TRAINABLE_FROM)
+        storage.runs.record_progress(run_id, RunProgress.phase_only(RunPhase.LOADING_DATA, clock()))
         examples = assemble_examples(settings, storage)
         champion = load_champion(settings, storage)
         run_training(
@@ -73,6 +74,7 @@ def run_job(
             report=lambda progress: storage.runs.record_progress(run_id, progress),
             clock=clock,
             log=log,
+            progress_interval_s=settings.progress_interval_seconds,
             **training_options,
         )
     except Exception as exc:

@@ -1,5 +1,6 @@
 """Fitting a model: hyperparameters in one place, a warm-up + cosine learning-rate schedule,
-early stopping on validation accuracy, progress reported after every epoch.
+early stopping on validation accuracy, progress reported after every epoch and, throttled,
+within one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from catdog.clock import Clock, utc_now
-from catdog.domain import RunProgress
+from catdog.domain import RunPhase, RunProgress
 from catdog.settings import Settings
 from training_job.data import (
     EVALUATION_FRACTION,
@@ -23,10 +23,10 @@ from training_job.data import (
     SplitFractions,
 )
 from training_job.pipeline import Augmentation, evaluation_dataset, training_dataset
+from training_job.progress import ProgressReporter, RunReporter, Timer
 from training_job.schedule import ScheduleCallback
 
-ProgressReporter = Callable[[RunProgress], None]
-Timer = Callable[[], float]
+__all__ = ["ProgressReporter", "Timer", "TrainingConfig", "fit"]
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,27 @@ def fit(
     config: TrainingConfig,
     *,
     warm: bool = False,
-    report: ProgressReporter | None = None,
-    clock: Clock = utc_now,
+    reporter: RunReporter | None = None,
     timer: Timer = time.monotonic,
     log: Callable[[str], None] | None = None,
 ) -> TrainingResult:
-    """Train ``model`` in place; the returned model has the best validation-accuracy weights."""
+    """Train ``model`` in place; the returned model has the best validation-accuracy weights.
+    ``reporter`` hears of every epoch's end and, when it is due, of the batches done
+    within an epoch."""
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     compile_model(model, config, warm=warm)
     augmentation = Augmentation() if config.augment else None
     train_ds = training_dataset(train, config.batch_size, config.seed, augmentation=augmentation)
     val_ds = evaluation_dataset(validation.pixels, config.batch_size, validation.labels)
-    progress = ProgressCallback(config.epochs, report, clock, timer, log, config.time_budget_s)
+    progress = ProgressCallback(
+        config.epochs,
+        reporter or RunReporter(None, timer=timer),
+        timer,
+        log,
+        config.time_budget_s,
+        batches=steps_per_epoch,
+        batch_size=config.batch_size,
+    )
     schedule = ScheduleCallback(
         peak=peak_learning_rate(config, warm=warm),
         total_steps=config.epochs * steps_per_epoch,
@@ -231,27 +240,32 @@ def batch_norm_layers(model: Any) -> list[Any]:
 
 
 class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]
-    """Records per-epoch history and reports progress with an ETA from the mean epoch time."""
+    """Records per-epoch history and reports progress with an ETA from the mean batch
+    time: every epoch's end, and the batches done within one when the reporter is due."""
 
     def __init__(
         self,
         epochs: int,
-        report: ProgressReporter | None,
-        clock: Clock,
+        reporter: RunReporter,
         timer: Timer,
         log: Callable[[str], None] | None,
         time_budget_s: float | None = None,
+        *,
+        batches: int = 1,
+        batch_size: int = 1,
     ) -> None:
         super().__init__()
         self.time_budget_s = time_budget_s
         self.epochs = epochs
-        self.report = report
-        self.clock = clock
+        self.reporter = reporter
         self.timer = timer
         self.log = log
+        self.batches = max(1, batches)
+        self.batch_size = batch_size
         self.history: list[dict[str, float]] = []
         self.started = 0.0
         self.epoch_started = 0.0
+        self.steps_done = 0
 
     def on_train_begin(self, logs: Any = None) -> None:
         self.started = self.timer()
@@ -260,27 +274,66 @@ class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self.epoch_started = self.timer()
 
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        self.steps_done += 1
+        if not self.reporter.due():
+            return
+        now = self.timer()
+        values = logs or {}
+        in_epoch = now - self.epoch_started
+        self.reporter.send(
+            RunProgress(
+                epoch=len(self.history) + 1,
+                epochs=self.epochs,
+                loss=_number(values.get("loss")),
+                accuracy=_number(values.get("accuracy")),
+                eta_seconds=round(self._eta(now), 1),
+                updated_at=self.reporter.clock(),
+                phase=RunPhase.TRAINING,
+                batch=batch + 1,
+                batches=self.batches,
+                images_per_second=round((batch + 1) * self.batch_size / in_epoch, 1)
+                if in_epoch > 0
+                else None,
+            )
+        )
+
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         values = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
         now = self.timer()
-        self.history.append({"epoch": epoch + 1, **values, "seconds": now - self.epoch_started})
+        seconds = now - self.epoch_started
+        self.history.append({"epoch": epoch + 1, **values, "seconds": seconds})
         elapsed = now - self.started
         eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
         if self.time_budget_s:
             eta = max(0.0, min(eta, self.time_budget_s - elapsed))
-        if self.report is not None:
-            self.report(
-                RunProgress(
-                    epoch=epoch + 1,
-                    epochs=self.epochs,
-                    loss=values.get("loss"),
-                    accuracy=values.get("accuracy"),
-                    val_loss=values.get("val_loss"),
-                    val_accuracy=values.get("val_accuracy"),
-                    eta_seconds=round(eta, 1),
-                    updated_at=self.clock(),
-                )
+        self.reporter.send(
+            RunProgress(
+                epoch=epoch + 1,
+                epochs=self.epochs,
+                loss=values.get("loss"),
+                accuracy=values.get("accuracy"),
+                val_loss=values.get("val_loss"),
+                val_accuracy=values.get("val_accuracy"),
+                eta_seconds=round(eta, 1),
+                updated_at=self.reporter.clock(),
+                images_per_second=round(self.batches * self.batch_size / seconds, 1)
+                if seconds > 0
+                else None,
             )
+        )
         if self.log is not None:
             shown = " ".join(f"{k}={v:.4f}" for k, v in values.items())
             self.log(f"epoch {epoch + 1}/{self.epochs} {shown} ({elapsed:.0f}s, eta {eta:.0f}s)")
+
+    def _eta(self, now: float) -> float:
+        """Seconds left at the mean time per batch so far (within the time budget)."""
+        elapsed = now - self.started
+        left = elapsed / self.steps_done * (self.epochs * self.batches - self.steps_done)
+        if self.time_budget_s:
+            left = min(left, self.time_budget_s - elapsed)
+        return max(0.0, left)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -120,6 +120,20 @@ def post_cancel_training_run(run_id: str) -> Response:
     return jsonify(run.to_dict())
 
 
+@api_manager.get("/alerts")
+def get_alerts() -> Response:
+    """Open alerts (failed, rejected, promoted-but-not-served runs), newest first."""
+    limit = parse_limit(request.args.get("limit"))
+    return jsonify(items=[a.to_dict() for a in deps().storage.alerts.open_alerts(limit)])
+
+
+@api_manager.post("/alerts/<alert_id>/acknowledge")
+def post_acknowledge_alert(alert_id: str) -> Response:
+    current = deps()
+    done = current.storage.alerts.acknowledge(alert_id, current_manager(), current.clock())
+    return jsonify(done.to_dict())
+
+
 @api_manager.get("/models")
 def get_models() -> Response:
     registry = deps().storage.registry

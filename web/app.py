@@ -91,10 +91,12 @@ def _register_blueprints(app: Flask) -> None:
     from web.api_manager import api_manager
     from web.login import login
     from web.manager import manager
+    from web.manager_alerts import manager_alerts
     from web.manager_pipeline import manager_pipeline
     from web.user import user
 
-    for blueprint in (user, login, manager, manager_pipeline, api, api_manager):
+    blueprints = (user, login, manager, manager_pipeline, manager_alerts, api, api_manager)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.add_url_rule("/healthz", "healthz", _healthz)
 

@@ -61,6 +61,13 @@ def run(run_id: str) -> str:
     )
 
 
+@manager_pipeline.get("/training-runs/<run_id>/outcome")
+def run_outcome(run_id: str) -> str:
+    """The run page's outcome part alone (gate evidence, metrics, confusion matrix), which
+    the page's script swaps in when the run it watches ends."""
+    return render_template("manager/_run_outcome.html", run=deps().storage.runs.get(run_id))
+
+
 @manager_pipeline.post("/training-runs/<run_id>/cancel")
 def cancel_training(run_id: str) -> Any:
     current = deps()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.alerts import AlertKind
+from catdog.domain import RunPhase, RunStatus
 from web.openapi_parts import (
     JSON,
     MANAGER,
@@ -74,7 +76,64 @@ SCHEMAS: dict[str, Any] = {
             "min_eval_images": {"type": "integer", "minimum": 1},
         },
     },
-    "TrainingRun": {"type": "object", "description": "TrainingRun.to_dict()"},
+    "RunProgress": {
+        "type": "object",
+        "description": "The latest thing an active run reported (RunProgress.to_dict()). "
+        "Within an epoch batch/batches are set and epoch names the epoch being trained; "
+        "at an epoch's end batch is null and the figures are the epoch's.",
+        "properties": {
+            "phase": {"enum": [phase.value for phase in RunPhase]},
+            "phase_title": {"type": "string", "description": "the phase in words"},
+            "epoch": {"type": "integer"},
+            "epochs": {"type": "integer", "description": "0 before training starts"},
+            "batch": {"type": ["integer", "null"]},
+            "batches": {"type": ["integer", "null"], "description": "batches per epoch"},
+            "images_per_second": {"type": ["number", "null"]},
+            "eta_seconds": {"type": ["number", "null"], "description": "time left"},
+            "done": {"type": ["integer", "null"], "description": "images decoded so far"},
+            "total": {"type": ["integer", "null"], "description": "images to decode or score"},
+            "loss": {"type": ["number", "null"]},
+            "accuracy": {"type": ["number", "null"]},
+            "val_loss": {"type": ["number", "null"]},
+            "val_accuracy": {"type": ["number", "null"]},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "TrainingRun": {
+        "type": "object",
+        "description": "TrainingRun.to_dict(): what the run page polls every 2 s while the "
+        "run is active",
+        "properties": {
+            "run_id": {"type": "string"},
+            "status": {"enum": [status.value for status in RunStatus]},
+            "progress": {"oneOf": [_ref("RunProgress"), {"type": "null"}]},
+            "history": {
+                "type": "array",
+                "description": "one entry per finished epoch (never per batch): epoch, "
+                "epochs, loss, accuracy, val_loss, val_accuracy, eta_seconds",
+                "items": {"type": "object"},
+            },
+            "metrics": {
+                "type": ["object", "null"],
+                "description": "after training: gate_evidence, gate_decision, confusion_matrix…",
+            },
+            "error": {"type": ["string", "null"]},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "Alert": {
+        "type": "object",
+        "description": "A run that needs a manager (catdog.alerts.Alert.to_dict())",
+        "properties": {
+            "alert_id": {"type": "string"},
+            "kind": {"enum": [kind.value for kind in AlertKind]},
+            "run_id": {"type": "string"},
+            "message": {"type": "string"},
+            "raised_at": {"type": "string", "format": "date-time"},
+            "acknowledged_by": {"type": ["string", "null"]},
+            "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
     "Model": {"type": "object", "description": "ModelVersion.to_dict()"},
     "Execution": {"type": "object", "description": "ExecutionSummary / ExecutionDetail"},
 }

@@ -148,6 +148,36 @@ def manager_paths() -> dict[str, Any]:
                 "responses": {"200": _json(_ref("TrainingRun"), "the run"), **_errors(401, 404)},
             }
         },
+        "/api/v1/alerts": {
+            "get": {
+                "summary": "Open alerts: runs that failed, were rejected by the gate, or were "
+                "promoted but not served, newest first (the manager pages' banner)",
+                "security": MANAGER_READ,
+                "parameters": [_query("limit", {"type": "integer"}, "at most this many")],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": _ref("Alert")}},
+                        },
+                        "items",
+                    ),
+                    **_errors(400, 401),
+                },
+            }
+        },
+        "/api/v1/alerts/{alert_id}/acknowledge": {
+            "post": {
+                "summary": "Acknowledge an alert: it leaves the banner; who and when are kept "
+                "(acknowledging again keeps the first)",
+                "security": MANAGER,
+                "parameters": [_path_param("alert_id")],
+                "responses": {
+                    "200": _json(_ref("Alert"), "the acknowledged alert"),
+                    **_errors(401, 404),
+                },
+            }
+        },
         "/api/v1/models": {
             "get": {
                 "summary": "Model versions, the champion and its history",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from catdog.alerts import Notifier
 from catdog.clock import Clock, utc_now
 from catdog.fleet.factory import one_or_configured
 from catdog.fleet.ports import InferenceFleet
@@ -23,6 +24,7 @@ class PipelineDeps:
     compute: TrainCompute
     inference: InferenceSignal
     executions: ExecutionLiveness
+    notifier: Notifier
     clock: Clock = field(default=utc_now)
     # Every inference instance to signal; None: just the one ``inference`` server.
     fleet: InferenceFleet | None = None

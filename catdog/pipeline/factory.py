@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from catdog.fleet.factory import configured_fleet
+from catdog.notifiers import build_notifier
 from catdog.pipeline.archive import ExecutionArchive, archive_path
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
 from catdog.pipeline.deps import PipelineDeps
@@ -53,5 +54,6 @@ def build_pipeline_deps(
         compute=compute or build_compute(settings),
         inference=InferenceClient(settings.inference_base_url, settings.inference_admin_token),
         executions=orchestrator or build_orchestrator(settings),
+        notifier=build_notifier(settings),
         fleet=configured_fleet(settings),
     )

@@ -183,6 +183,33 @@ class RunRef:
 
 
 @dataclass(frozen=True)
+class RunEnding:
+    """StopTrainInstance's input: the run, and why its promoted model is not served when
+    the state document says so: SignalInferenceServer's retries ran out (``signal_error``,
+    outcome ``promoted_not_served``) or an instance refused it and the champion was
+    rolled back (``rolled_back_from``), the two paths to the PromotedNotServed state."""
+
+    run_id: str
+    not_served: str | None = None
+
+    @classmethod
+    def from_envelope(cls, run_id: str, envelope: Envelope) -> RunEnding:
+        state = envelope.state
+        caught = state.get("signal_error")
+        if state.get("outcome") == "promoted_not_served" and isinstance(caught, dict):
+            error = str(caught.get("Error", "Unknown"))
+            return cls(run_id, f"{error}: {error_message(str(caught.get('Cause', '')))}")
+        refused = state.get("rolled_back_from")
+        if refused:
+            back = state.get("served_version")
+            return cls(
+                run_id,
+                f"an inference instance refused {refused}; the champion went back to {back}",
+            )
+        return cls(run_id)
+
+
+@dataclass(frozen=True)
 class ComputeReport(Output):
     compute: str
     compute_detail: str = ""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from catdog.alerts import Alert, AlertKind, announce
 from catdog.artifacts import artifact_prefix, is_complete, read_metrics
 from catdog.champion import serve_champion_change
 from catdog.clock import from_iso
-from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus
+from catdog.domain import Mode, ModelStatus, ModelVersion, RunPhase, RunProgress, RunStatus
 from catdog.errors import (
     EvidenceMismatch,
     InvalidInput,
@@ -39,6 +40,7 @@ from catdog.pipeline.messages import (
     PromoteInput,
     Promotion,
     RunCreated,
+    RunEnding,
     RunFailed,
     RunInput,
     RunRef,
@@ -89,6 +91,12 @@ def create_training_run(deps: PipelineDeps, request: RunInput) -> RunCreated:
 
 
 def start_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:
+    """Start the Train compute; the run's phase says so until the job reports (a retried
+    start leaves a phase the job already reported alone)."""
+    if deps.storage.runs.get(ref.run_id).progress is None:
+        deps.storage.runs.record_progress(
+            ref.run_id, RunProgress.phase_only(RunPhase.STARTING_INSTANCE, deps.clock())
+        )
     status = deps.compute.start(ref.run_id)
     return ComputeReport(status.state.value, status.detail)
 
@@ -139,6 +147,8 @@ def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
     the gate is marked rejected, and so is its run, with the reason.
     """
     storage, run_id, now = deps.storage, ref.run_id, deps.clock()
+    if storage.runs.get(run_id).status.is_active:
+        storage.runs.record_progress(run_id, RunProgress.phase_only(RunPhase.DECIDING, now))
     metrics = read_metrics(storage.blobs, run_id)
     evidence = recorded_evidence(metrics)
     champion = storage.registry.champion()
@@ -180,6 +190,7 @@ def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
             allowed_from=frozenset({RunStatus.EVALUATING}),
             error=decision.reason,
         )
+        _alert(deps, AlertKind.REJECTED, run_id, decision.reason)
     return Validation(
         accepted=decision.accepted,
         rule=decision.rule.value,
@@ -272,9 +283,13 @@ def signal_inference_server(deps: PipelineDeps) -> Served:
     return Served(served_version=champion.version, instances=instances)
 
 
-def stop_train_instance(deps: PipelineDeps, ref: RunRef) -> ComputeReport:
-    deps.compute.stop(ref.run_id)
-    status = deps.compute.status(ref.run_id)
+def stop_train_instance(deps: PipelineDeps, ending: RunEnding) -> ComputeReport:
+    """Stop the Train compute; a run whose model was promoted but is not served
+    (``ending.not_served``) is announced to the managers here, as the run ends."""
+    if ending.not_served is not None:
+        _alert(deps, AlertKind.NOT_SERVED, ending.run_id, ending.not_served)
+    deps.compute.stop(ending.run_id)
+    status = deps.compute.status(ending.run_id)
     return ComputeReport(status.state.value, status.detail)
 
 
@@ -286,4 +301,12 @@ def mark_run_failed(deps: PipelineDeps, failure: FailureInput) -> RunFailed:
         return RunFailed(None, None)
     if run.status.is_active:
         run = fail_run(deps, run.run_id, f"{failure.error}: {failure.cause}")
+    if run.status is RunStatus.FAILED:
+        _alert(deps, AlertKind.FAILED, run.run_id, run.error or failure.error)
     return RunFailed(run.run_id, run.status.value)
+
+
+def _alert(deps: PipelineDeps, kind: AlertKind, run_id: str, detail: str) -> None:
+    """Tell the managers (banner and notifier), once per run and kind."""
+    alert = Alert.for_run(kind, run_id, detail, deps.clock())
+    announce(deps.storage.alerts, deps.notifier, alert)

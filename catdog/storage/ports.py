@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from catdog.alerts import Alert
 from catdog.catalog_views import CatalogView
 from catdog.domain import (
     CatalogCounts,
@@ -174,7 +175,8 @@ class TrainingRuns(Protocol):
         ...
 
     def record_progress(self, run_id: str, progress: RunProgress) -> None:
-        """Store the latest progress and append it to the run's per-epoch history."""
+        """Store the latest progress; an epoch's end (``RunProgress.finishes_epoch``) also
+        goes into the run's per-epoch history, reports within an epoch never do."""
         ...
 
     def record_serving(self, run_id: str, serving: Sequence[dict[str, Any]]) -> None:
@@ -248,6 +250,27 @@ class ModelRegistry(Protocol):
         ...
 
 
+class Alerts(Protocol):
+    """Alerts for managers (``catdog.alerts``), open until a manager acknowledges them."""
+
+    def raise_alert(self, alert: Alert) -> bool:
+        """Store an open alert; True if stored now, False if ``alert_id`` exists (it is
+        left unchanged, acknowledged or not)."""
+        ...
+
+    def find(self, alert_id: str) -> Alert | None: ...
+
+    def open_alerts(self, limit: int = 20) -> builtins.list[Alert]:
+        """Unacknowledged alerts, newest first, at most ``limit``; read from an index of
+        open alerts only, so the cost does not grow with acknowledged ones."""
+        ...
+
+    def acknowledge(self, alert_id: str, by: str, at: datetime) -> Alert:
+        """Mark acknowledged by ``by`` at ``at`` (audited on the alert). Acknowledging again
+        keeps the first acknowledgement. Raises NotFound."""
+        ...
+
+
 @dataclass(frozen=True)
 class Storage:
     """Every adapter a unit may need, built together by ``catdog.storage.factory``."""
@@ -257,3 +280,4 @@ class Storage:
     settings: SettingsStore
     runs: TrainingRuns
     registry: ModelRegistry
+    alerts: Alerts

@@ -12,7 +12,7 @@
   }
 
   function describe(progress) {
-    if (!progress) { return "Waiting for the first epoch"; }
+    if (!progress || !progress.epochs) { return "Waiting for the first epoch"; }
     var text = "Epoch " + progress.epoch + " of " + progress.epochs;
     if (progress.val_accuracy !== null && progress.val_accuracy !== undefined) {
       text += " · validation accuracy " + (progress.val_accuracy * 100).toFixed(1) + "%";
@@ -21,26 +21,154 @@
     return text;
   }
 
+  function describePhase(progress) {
+    if (!progress) { return "Waiting for the pipeline"; }
+    var text = progress.phase_title || progress.phase;
+    if ((progress.phase === "decoding" || progress.phase === "scoring") && progress.total) {
+      text += (progress.done !== null && progress.done !== undefined ? " " + progress.done + " of" : "") + " " + progress.total + " images";
+    }
+    return text;
+  }
+
+  function describeBatch(progress) {
+    if (!progress || !progress.batch) { return ""; }
+    var text = "Batch " + progress.batch + " of " + progress.batches;
+    if (progress.images_per_second) { text += " · " + progress.images_per_second.toFixed(1) + " images/s"; }
+    return text;
+  }
+
+  /* Curves drawn in the browser from the run's per-epoch history: two panels (loss,
+     accuracy), training solid and validation dashed, gridlines, labelled axes, and the
+     values of the nearest epoch on hover. The server draws the same at load (web/charts.py). */
+  var SVG = "http://www.w3.org/2000/svg";
+  var W = 340, H = 210, L = 44, R = 12, T = 26, B = 34;
+  var SERIES = [
+    { key: "", name: "training", colour: "#3457d5", dash: "" },
+    { key: "val_", name: "validation", colour: "#c9731a", dash: "5 3" }
+  ];
+
+  function el(name, attrs, text) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function niceTicks(low, high, count) {
+    var step = (high - low) / count, ticks = [];
+    for (var i = 0; i <= count; i += 1) { ticks.push(low + step * i); }
+    return ticks;
+  }
+
+  function panel(title, metric, rows, fixed) {
+    var lines = SERIES.map(function (s) {
+      return {
+        s: s,
+        points: rows.filter(function (r) { return typeof r[s.key + metric] === "number"; })
+          .map(function (r) { return [r.epoch, r[s.key + metric]]; })
+      };
+    }).filter(function (line) { return line.points.length; });
+    var values = [];
+    lines.forEach(function (line) { line.points.forEach(function (p) { values.push(p[1]); }); });
+    var low = fixed ? fixed[0] : Math.min.apply(null, values);
+    var high = fixed ? fixed[1] : Math.max.apply(null, values);
+    if (high - low < 1e-9) { low -= 0.5; high += 0.5; }
+    var first = rows[0].epoch, last = rows[rows.length - 1].epoch, span = Math.max(last - first, 1);
+    function x(e) { return L + (e - first) / span * (W - L - R); }
+    function y(v) { return T + (high - v) / (high - low) * (H - T - B); }
+    var svg = el("svg", { "class": "chart chart-live", viewBox: "0 0 " + W + " " + H, role: "img",
+      "aria-label": title + " per epoch", "data-metric": metric });
+    svg.appendChild(el("title", {}, title + " per epoch"));
+    svg.appendChild(el("text", { x: L, y: 15, "font-weight": "600" }, title));
+    niceTicks(low, high, 4).forEach(function (v) {
+      svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), "class": "grid" }));
+      svg.appendChild(el("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", "class": "tick" }, v.toFixed(2)));
+    });
+    var every = Math.max(1, Math.ceil((last - first + 1) / 8));
+    for (var e = first; e <= last; e += every) {
+      svg.appendChild(el("line", { x1: x(e), x2: x(e), y1: T, y2: H - B, "class": "grid" }));
+      svg.appendChild(el("text", { x: x(e), y: H - B + 14, "text-anchor": "middle", "class": "tick" }, String(e)));
+    }
+    svg.appendChild(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, "class": "axis" }));
+    svg.appendChild(el("line", { x1: L, x2: L, y1: T, y2: H - B, "class": "axis" }));
+    svg.appendChild(el("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle", "class": "axis-title" }, "epoch"));
+    var readout = el("text", { x: W - R, y: T - 6, "text-anchor": "end", "class": "chart-readout" }, "");
+    lines.forEach(function (line, index) {
+      var coords = line.points.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" ");
+      svg.appendChild(el("polyline", { points: coords, fill: "none", stroke: line.s.colour, "stroke-width": 2,
+        "stroke-dasharray": line.s.dash, "class": "series-" + line.s.name }));
+      line.points.forEach(function (p) {
+        var tip = line.s.name + " " + metric + ", epoch " + p[0] + ": " + p[1].toFixed(4);
+        var dot = el("circle", { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 3.5, fill: line.s.colour, tabindex: 0 });
+        dot.appendChild(el("title", {}, tip));
+        function show() { readout.textContent = tip; }
+        dot.addEventListener("mouseenter", show);
+        dot.addEventListener("focus", show);
+        svg.appendChild(dot);
+      });
+      svg.appendChild(el("text", { x: L + 8 + index * 90, y: H - B - 6, fill: line.s.colour, "class": "legend" }, "— " + line.s.name));
+    });
+    svg.appendChild(readout);
+    svg.addEventListener("mouseleave", function () { readout.textContent = ""; });
+    return svg;
+  }
+
+  function drawCharts(container, history) {
+    var rows = history.filter(function (h) { return typeof h.epoch === "number"; })
+      .sort(function (a, b) { return a.epoch - b.epoch; });
+    if (!rows.length) { return; }
+    container.textContent = "";
+    container.appendChild(panel("Loss", "loss", rows, null));
+    container.appendChild(panel("Accuracy", "accuracy", rows, [0, 1]));
+    container.setAttribute("data-epochs", String(rows.length));
+  }
+
+  // The parts of the run page outside the progress box that change when the run ends.
+  function showEnded(run) {
+    var status = document.getElementById("run-status");
+    if (status) { status.textContent = run.status; }
+    var cancel = document.getElementById("cancel-run");
+    if (cancel) { cancel.parentNode.removeChild(cancel); }
+    var outcome = document.getElementById("run-outcome");
+    if (!outcome) { return; }
+    fetch(outcome.getAttribute("data-outcome"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        outcome.innerHTML = html;
+        outcome.setAttribute("data-loaded", run.status);
+      });
+  }
+
   function watchRun(box) {
     var url = box.getAttribute("data-poll");
-    var epoch = Number(box.getAttribute("data-epoch") || 0);
+    var charts = document.getElementById("charts");
     function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
     function tick() {
       getJson(url).then(function (run) {
-        if (!run) { return; }
-        field("status").textContent = run.status;
+        if (!run) { window.setTimeout(tick, POLL_MS); return; }
         var progress = run.progress;
-        field("epoch").textContent = describe(progress);
-        if (progress) { field("bar").max = progress.epochs; field("bar").value = progress.epoch; }
-        var finished = ACTIVE.indexOf(run.status) < 0;
-        var newEpoch = progress && progress.epoch !== epoch;
-        // The chart and metrics are drawn on the server: reload the run page for them.
-        if (finished || (newEpoch && document.getElementById("charts"))) { window.location.reload(); return; }
-        if (progress) { epoch = progress.epoch; }
+        var training = progress && progress.epochs;
+        field("status").textContent = run.status;
+        field("phase").textContent = ACTIVE.indexOf(run.status) < 0 ? "Finished" : describePhase(progress);
+        field("epoch").textContent = describe(training ? progress : null);
+        var batch = describeBatch(progress);
+        field("batch").textContent = batch;
+        field("batch").hidden = !batch;
+        if (training) {
+          field("bar").max = progress.epochs;
+          field("bar").value = progress.epoch - 1 + (progress.batch ? progress.batch / progress.batches : 1);
+        }
+        box.setAttribute("data-status", run.status);
+        if (charts && run.history.length && String(run.history.length) !== charts.getAttribute("data-epochs")) {
+          drawCharts(charts, run.history);
+          document.getElementById("chart-section").hidden = false;
+        }
+        if (ACTIVE.indexOf(run.status) < 0) { showEnded(run); return; }
         window.setTimeout(tick, POLL_MS);
       }).catch(function () { window.setTimeout(tick, POLL_MS * 2); });
     }
-    window.setTimeout(tick, POLL_MS);
+    tick();
   }
 
   function waitForRun(box) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from catdog.settings import Settings
+from catdog.storage.aws.alerts import DynamoAlerts
 from catdog.storage.aws.blobs import S3BlobStore
 from catdog.storage.aws.catalog import DynamoImageCatalog
 from catdog.storage.aws.clients import aws_clients
@@ -38,6 +39,7 @@ def build_aws_storage(
         settings=DynamoSettingsStore(dynamodb_client, aws.settings_table),
         runs=DynamoTrainingRuns(dynamodb_client, aws.runs_table),
         registry=DynamoModelRegistry(dynamodb_client, aws.models_table),
+        alerts=DynamoAlerts(dynamodb_client, aws.runs_table),
     )
 
 

@@ -46,6 +46,12 @@ Training runs table (``settings.aws.runs_table``)
     lock item  pk="LOCK" sk="ACTIVE": run_id. Exists exactly while a run is active:
                written with the run (attribute_not_exists) and deleted, in the same
                transaction, when that run leaves the active statuses.
+    alert      pk="ALERT#<alert_id>" sk="ALERT": body (JSON of catdog.alerts.Alert.to_dict()),
+               rev (N, compare-and-set as for runs)
+    open alert pk="ALERTS#OPEN" sk="<raised_at>#<alert_id>": body. Exists exactly while
+               the alert is open: written with the alert and deleted, in the same
+               transaction, when a manager acknowledges it; the banner queries this
+               partition alone (newest first), so acknowledged alerts cost nothing.
 
 Models table (``settings.aws.models_table``)
     version item  pk="MODEL#<version>" sk="MODEL": body (JSON of ModelVersion.to_dict()),
@@ -120,6 +126,13 @@ def image_key(key: str) -> dict[str, str]:
 
 def label_sk(rev: int) -> str:
     return f"{LABEL_SK_PREFIX}{rev:010d}"
+
+
+OPEN_ALERTS_PK = "ALERTS#OPEN"
+
+
+def alert_key(alert_id: str) -> dict[str, str]:
+    return {PK: f"ALERT#{alert_id}", SK: "ALERT"}
 
 
 def run_key(run_id: str) -> dict[str, str]:

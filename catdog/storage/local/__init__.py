@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from catdog.settings import Settings
+from catdog.storage.local.alerts import SqliteAlerts
 from catdog.storage.local.blobs import LocalBlobStore
 from catdog.storage.local.catalog import SqliteImageCatalog
 from catdog.storage.local.database import Database
@@ -20,6 +21,7 @@ def build_local_storage(settings: Settings) -> Storage:
         settings=SqliteSettingsStore(db),
         runs=SqliteTrainingRuns(db),
         registry=SqliteModelRegistry(db),
+        alerts=SqliteAlerts(db),
     )
 
 

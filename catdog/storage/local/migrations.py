@@ -112,4 +112,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX images_by_confidence ON images (confidence, key)
         WHERE predicted_label IS NOT NULL
     """,
+    # 6: alerts for managers (catdog.alerts); open ones have their own index.
+    """
+    CREATE TABLE alerts (
+        alert_id TEXT PRIMARY KEY,
+        raised_at TEXT NOT NULL,
+        open INTEGER,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX alerts_open_newest ON alerts (raised_at DESC, alert_id DESC) WHERE open = 1
+    """,
 ]
