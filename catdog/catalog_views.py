@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from catdog.errors import InvalidInput
 from catdog.keys import MAX_KEY_LENGTH, validate_key
+from catdog.settings import Settings
 
 
 class View(StrEnum):
@@ -37,7 +38,7 @@ class CatalogView:
 
     view: View = View.ALL
     prefix: str | None = None
-    unsure_below: float = 0.7
+    unsure_below: float = Settings.unsure_threshold  # the default lives in Settings
 
     @classmethod
     def parse(cls, view: str | None, prefix: str | None, unsure_below: float) -> CatalogView:

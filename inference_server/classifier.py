@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from catdog.artifacts import METRICS_FILE, MODEL_FILE
-from catdog.domain import LABELS, Label
+from catdog.decision import confidence_of, label_for
+from catdog.domain import Label
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,11 @@ class ClassProbabilities:
 
     @property
     def label(self) -> Label:
-        return LABELS[1] if self.dog >= 0.5 else LABELS[0]
+        return label_for(self.dog)
 
     @property
     def confidence(self) -> float:
-        return max(self.dog, 1.0 - self.dog)
+        return confidence_of(self.dog)
 
     def to_dict(self) -> dict[str, float]:
         return {"cat": self.cat, "dog": self.dog}

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from catdog.clock import to_iso
+from catdog.decision import is_unsure
 from catdog.errors import ModelRejected, NotFound, ServiceUnavailable
 from inference_server.batching import MicroBatcher
 from inference_server.holder import ModelHolder, ServedModel
@@ -23,7 +24,7 @@ class InferenceService:
         holder: ModelHolder,
         batcher: MicroBatcher,
         source: ModelSource,
-        unsure_threshold: float = 0.7,
+        unsure_threshold: float,
         prediction_timeout_s: float = 30.0,
     ) -> None:
         self.holder = holder
@@ -50,7 +51,7 @@ class InferenceService:
             "label": probabilities.label,
             "confidence": probabilities.confidence,
             "probabilities": probabilities.to_dict(),
-            "unsure": probabilities.confidence < self._unsure_threshold,
+            "unsure": is_unsure(probabilities.confidence, self._unsure_threshold),
             "model_version": result.model.version,
         }
 

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from catdog.artifacts import MODEL_FILE
+from catdog.decision import DOG_THRESHOLD
 from catdog.domain import LABELS
 from catdog.errors import InvalidInput, NotFound
 from training_job.data import DecodedSet, decode_examples, folder_examples
 from training_job.pipeline import evaluation_dataset
 
-THRESHOLD = 0.5
 EVAL_BATCH_SIZE = 64
 _EPSILON = 1e-7
 
@@ -65,7 +65,7 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
     if truth.shape != p_dog.shape:
         raise ValueError("labels and probabilities differ in length")
     n = len(truth)
-    predicted = (p_dog >= THRESHOLD).astype(np.int64)
+    predicted = (p_dog >= DOG_THRESHOLD).astype(np.int64)
     matrix = [[int(np.sum((truth == t) & (predicted == p))) for p in (0, 1)] for t in (0, 1)]
     per_class = {}
     for index, name in enumerate(LABELS):
@@ -93,7 +93,7 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
         "confusion_matrix": matrix,
         "confusion_matrix_labels": list(LABELS),
         "roc_auc": roc_auc(truth, p_dog),
-        "threshold": THRESHOLD,
+        "threshold": DOG_THRESHOLD,
     }
 
 

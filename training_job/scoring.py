@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from catdog.decision import DOG_THRESHOLD
 from catdog.domain import LABELS
 from catdog.errors import InvalidInput
 from catdog.gate import PairedEvidence
 from training_job.data import DecodedSet, Example, decode_examples, folder_examples
-from training_job.evaluate import THRESHOLD, classification_metrics, load_model, predict
+from training_job.evaluate import classification_metrics, load_model, predict
 from training_job.model import model_input_size
 
 
@@ -40,7 +41,7 @@ class ModelScores:
     p_dog: np.ndarray
 
     def correct(self, labels: np.ndarray) -> list[bool]:
-        predicted = (self.p_dog >= THRESHOLD).astype(np.int64)
+        predicted = (self.p_dog >= DOG_THRESHOLD).astype(np.int64)
         return [bool(p == t) for p, t in zip(predicted, labels.astype(np.int64), strict=True)]
 
     def summary(self, labels: np.ndarray) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from catdog.decision import is_unsure
 from catdog.domain import ImageRecord, Prediction, parse_label
 from catdog.errors import CatdogError, ServiceUnavailable
 from catdog.ingest import ImageIngest
@@ -44,7 +45,7 @@ class ImageView:
     @property
     def unsure(self) -> bool:
         prediction = self.record.prediction
-        return prediction is not None and prediction.confidence < self.unsure_threshold
+        return prediction is not None and is_unsure(prediction.confidence, self.unsure_threshold)
 
     @property
     def disagrees(self) -> bool:
