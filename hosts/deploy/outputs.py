@@ -27,6 +27,7 @@ OUTPUT_ENV: dict[str, str] = {
     "CognitoClientId": "CATDOG_AWS_COGNITO_CLIENT_ID",
     "CognitoDomain": "CATDOG_AWS_COGNITO_DOMAIN",
     "InferenceUrl": "CATDOG_INFERENCE_URL",
+    "InferenceGroupName": "CATDOG_AWS_INFERENCE_GROUP_NAME",
 }
 
 

@@ -25,3 +25,12 @@ def render_name(value: Any, prefix: str = "catdog") -> str:
     text = value["Fn::Sub"]
     assert isinstance(text, str)
     return text.replace("${NamePrefix}", prefix)
+
+
+def boot_script(resources: dict[str, Any], name: str) -> str:
+    """The user-data script of an instance, or of the launch template of a group's instances."""
+    properties = resources[name]["Properties"]
+    user_data = properties.get("LaunchTemplateData", properties)["UserData"]
+    script = user_data["Fn::Base64"]["Fn::Sub"]
+    assert isinstance(script, str)
+    return script

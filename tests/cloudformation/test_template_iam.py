@@ -14,6 +14,7 @@ STAR_RESOURCE_ACTIONS = {
     "xray:GetSamplingRules": "X-Ray sampling rules are account-wide",
     "xray:GetSamplingTargets": "X-Ray sampling targets are account-wide",
     "ec2:DescribeInstances": "Describe* calls take no resource ARN",
+    "autoscaling:DescribeAutoScalingGroups": "Describe* calls take no resource ARN",
     "ec2:CreateNetworkInterface": "Lambda creates VPC interfaces on the role's behalf",
     "ec2:DescribeNetworkInterfaces": "Describe* calls take no resource ARN",
     "ec2:DeleteNetworkInterface": "Lambda deletes VPC interfaces on the role's behalf",

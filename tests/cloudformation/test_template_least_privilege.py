@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.cloudformation.support import ROOT, of_type
+from tests.cloudformation.support import ROOT, boot_script, of_type
 
 UNITS = ("catdog", "web", "lambdas", "inference_server", "training_job")
 # Actions the AWS service itself calls with the role (never our code): Lambda's logs and
@@ -104,10 +104,10 @@ def test_every_action_a_function_role_grants_is_a_call_the_code_makes(resources)
 def test_the_instances_grant_what_their_boot_scripts_and_units_call(resources):
     calls = _calls(_source())
     for role, instance in (
-        ("RunInstanceRole", "RunInstance"),
+        ("RunInstanceRole", "InferenceLaunchTemplate"),
         ("TrainInstanceRole", "TrainInstance"),
     ):
-        script = resources[instance]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+        script = boot_script(resources, instance)
         for action in _actions(resources[role]) - CALLED_BY_THE_SERVICE:
             by_script = {
                 "s3:GetObject": "aws s3 cp",
@@ -181,4 +181,9 @@ def test_only_the_web_function_may_open_http_connections_for_url_imports(resourc
         groups = function["Properties"].get("VpcConfig", {}).get("SecurityGroupIds", [])
         assert ({"Ref": "UrlImportSecurityGroup"} in groups) == (name == "WebFunction"), name
     shared = resources["LambdaSecurityGroup"]["Properties"]["SecurityGroupEgress"]
-    assert sorted(rule["FromPort"] for rule in shared) == [443, 8501]
+    assert sorted(rule["FromPort"] for rule in shared) == [80, 443]
+    (to_balancer,) = [rule for rule in shared if rule["FromPort"] == 80]
+    assert "CidrIp" not in to_balancer  # port 80 of the inference load balancer only
+    assert to_balancer["DestinationSecurityGroupId"] == {
+        "Ref": "InferenceLoadBalancerSecurityGroup"
+    }

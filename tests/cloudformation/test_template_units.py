@@ -11,7 +11,7 @@ from catdog.pipeline.ec2_compute import RUN_TAG
 from catdog.pipeline.names import LambdaFunction
 from catdog.settings import PREFIX, AwsResources, Settings
 from hosts.deploy.outputs import OUTPUT_ENV
-from tests.cloudformation.support import ROOT, of_type, render_name
+from tests.cloudformation.support import ROOT, boot_script, of_type, render_name
 
 ASL_PATH = ROOT / "workflows" / "retrain.asl.json"
 SETTING_NAMES = {PREFIX + f.name.upper() for f in fields(Settings) if f.name != "aws"} | {
@@ -32,6 +32,7 @@ EVERY_FUNCTION_NEEDS = {
     "CATDOG_AWS_TRAIN_INSTANCE_ID",
     "CATDOG_INFERENCE_URL",
 }
+RUN_TEMPLATE = "InferenceLaunchTemplate"  # the Run instances of the inference group
 
 
 def _functions(resources: dict[str, Any]) -> dict[str, Any]:
@@ -135,22 +136,26 @@ def test_the_train_instance_trains_the_run_of_its_tag_then_stops(resources):
     assert metadata["MetadataOptions"]["HttpTokens"] == "required"
 
 
-def test_the_run_instance_serves_inference_as_a_systemd_service(resources):
-    script = resources["RunInstance"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+def test_the_run_instances_serve_inference_as_a_systemd_service(resources):
+    script = boot_script(resources, RUN_TEMPLATE)
     assert "ExecStart=/opt/catdog/venv/bin/python -m inference_server" in script
     assert "systemctl restart catdog-inference.service" in script
     assert "set +x  # keep the token out" in script
     assert "amazon-cloudwatch-agent-ctl" in script
-    ingress = resources["InferenceFromLambdas"]["Properties"]
-    assert ingress["SourceSecurityGroupId"] == {"Ref": "LambdaSecurityGroup"}
-    assert (ingress["FromPort"], ingress["ToPort"]) == (8501, 8501)
+    for rule, source in (
+        ("InferenceFromLoadBalancer", "InferenceLoadBalancerSecurityGroup"),
+        ("InferenceFromAdmin", "InferenceAdminSecurityGroup"),
+    ):
+        ingress = resources[rule]["Properties"]
+        assert ingress["SourceSecurityGroupId"] == {"Ref": source}
+        assert (ingress["FromPort"], ingress["ToPort"]) == (8501, 8501)
 
 
 def test_instances_install_a_changed_bundle_at_every_boot(resources):
     """cloud-init runs user data once unless told otherwise; a stack update that changes
     the bundle restarts the instances, and they must then install it."""
-    for name in ("RunInstance", "TrainInstance"):
-        script = resources[name]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    for name in (RUN_TEMPLATE, "TrainInstance"):
+        script = boot_script(resources, name)
         assert "cloud_final_modules:\n- [scripts-user, always]" in script
         assert '!= "${AppBundleKey}" ]; then' in script
         assert 'aws s3 cp "s3://${ArtifactsBucket}/${AppBundleKey}"' in script
@@ -158,8 +163,8 @@ def test_instances_install_a_changed_bundle_at_every_boot(resources):
 
 def test_instances_and_lambdas_share_the_settings_names(resources):
     """Every CATDOG_* line the instances write into /etc/catdog/env is a setting."""
-    for name in ("RunInstance", "TrainInstance"):
-        script = resources[name]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    for name in (RUN_TEMPLATE, "TrainInstance"):
+        script = boot_script(resources, name)
         written = set(re.findall(r"^(CATDOG_[A-Z_]+)=", script, flags=re.MULTILINE))
         assert {"CATDOG_BACKEND", "CATDOG_AWS_MODELS_TABLE"} <= written
         assert written <= SETTING_NAMES, written - SETTING_NAMES

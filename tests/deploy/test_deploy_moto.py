@@ -41,6 +41,8 @@ MOTO_CANNOT_CREATE = {
     " tests/cloudformation/test_template_pending.py and test_template_alarms.py)",
     "AWS::Logs::MetricFilter": "no CloudFormation model for metric filters in moto 5.2"
     " (checked in tests/cloudformation/test_template_alarms.py)",
+    "AWS::AutoScaling::ScalingPolicy": "no CloudFormation model for scaling policies in moto"
+    " 5.2 (target tracking checked in tests/cloudformation/test_template_inference_tier.py)",
 }
 # Properties moto accepts but does not apply (checked on the template instead, in
 # tests/cloudformation/): bucket PublicAccessBlockConfiguration and
@@ -198,18 +200,25 @@ def test_the_state_machine_and_its_schedule(deployed):
 def test_the_instances_and_their_network(deployed):
     ec2 = _client(deployed, "ec2")
     outputs = deployed["outputs"]
-    answer = ec2.describe_instances(
-        InstanceIds=[outputs["TrainInstanceId"], outputs["RunInstanceId"]]
-    )
+    (group,) = _client(deployed, "autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[outputs["InferenceGroupName"]]
+    )["AutoScalingGroups"]
+    assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (1, 1, 4)
+    run_ids = [i["InstanceId"] for i in group["Instances"]]
+    answer = ec2.describe_instances(InstanceIds=[outputs["TrainInstanceId"], *run_ids])
     instances = {i["InstanceId"]: i for r in answer["Reservations"] for i in r["Instances"]}
     assert len(instances) == 2
     subnets = {i["SubnetId"] for i in instances.values()}
-    (subnet,) = ec2.describe_subnets(SubnetIds=list(subnets))["Subnets"]
-    assert subnet["CidrBlock"] == "10.42.10.0/24"  # private: no public address
+    cidrs = {s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=list(subnets))["Subnets"]}
+    assert cidrs <= {"10.42.10.0/24", "10.42.11.0/24"}  # private: no public address
     assert all("PublicIpAddress" not in i for i in instances.values())
-    assert outputs["InferenceUrl"] == (
-        f"http://{instances[outputs['RunInstanceId']]['PrivateIpAddress']}:8501"
-    )
+    (balancer,) = _client(deployed, "elbv2").describe_load_balancers(
+        Names=["catdog-inference"]
+    )["LoadBalancers"]
+    assert balancer["Scheme"] == "internal"
+    assert outputs["InferenceUrl"] == f"http://{balancer['DNSName']}"
+    settings = settings_from_outputs(outputs)
+    assert settings.aws.inference_group_name == group["AutoScalingGroupName"]
 
 
 def test_the_web_api_proxies_every_path_to_the_web_function(deployed):
