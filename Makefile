@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python3 -m venv failed; installing python3-venv"; \
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	@echo "catdog: installing dependencies into $(VENV) (a few minutes the first time)"
+	@$(BIN)/pip install -q --upgrade pip
+	@# -qq: build back-ends print screens of notices about editable installs; errors still show.
+	@$(BIN)/pip install -qq -e '.[test]'
+	@echo "catdog: installed"
 	@touch $(STAMP)
 
 # Packages from Debian that the browser tests need (installed only where missing).
