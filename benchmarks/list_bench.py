@@ -5,7 +5,7 @@ transaction into the catalog's own table; no blobs, the listing never reads
 them), starts the real web app (``python -m web``, gunicorn) on 127.0.0.1 and
 times ``GET /api/v1/images`` pages over keep-alive HTTP: the first page, a page
 in the middle (reached by following cursors, 100 records a page), and the same
-two for a class filter (``label=cat``); then the managers' image browser
+two for a class filter (``predicted=cat``); then the managers' image browser
 (``GET /api/v1/catalog``) for each view (cat, dog, labeled, unlabeled,
 disagreement, unsure) and a key-prefix search, each served by its own index.
 Run for 1,000 and 100,000 records, it shows whether the cost of a page depends
@@ -211,7 +211,7 @@ def measure_size(count: int, repeats: int, workdir: Path) -> dict[str, Any]:
             "records": count,
             "bulk_insert_s": round(insert_s, 2),
             "all": measure_position(session, url, {}, repeats, count // 2),
-            "label_cat": measure_position(session, url, {"label": "cat"}, repeats, count // 4),
+            "label_cat": measure_position(session, url, {"predicted": "cat"}, repeats, count // 4),
             "browser": views,
             "browser_pages_full": all(
                 v["items_on_middle_page"] == PAGE and v["items_on_first_page"] == PAGE

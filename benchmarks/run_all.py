@@ -151,7 +151,7 @@ def headline(benchmarks: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
             (f"list page p50, {count} records: first page (ms)", size["all"]["start"]["p50_ms"]),
             (f"list page p50, {count} records: middle page (ms)", size["all"]["middle"]["p50_ms"]),
             (
-                f"list page p50, {count} records: label=cat, middle (ms)",
+                f"list page p50, {count} records: predicted=cat, middle (ms)",
                 size["label_cat"]["middle"]["p50_ms"],
             ),
         ]

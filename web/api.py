@@ -80,9 +80,7 @@ def create_image() -> tuple[Response, int, dict[str, str]]:
 def get_images() -> Response:
     current = deps()
     args = request.args
-    image_filter = ImageFilter.parse(
-        args.get("label"), args.get("labeled"), args.get("disagreement")
-    )
+    image_filter = ImageFilter.from_query(args)
     page = list_images(
         current.storage.catalog, image_filter, args.get("cursor"), parse_limit(args.get("limit"))
     )

@@ -10,6 +10,7 @@ work per request) with a cursor to continue from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from catdog.domain import ImageRecord, Label, Page, parse_label
@@ -36,6 +37,17 @@ class ImageFilter:
             labeled=_parse_bool("labeled", labeled),
             disagreement=bool(_parse_bool("disagreement", disagreement)),
         )
+
+    @classmethod
+    def from_query(cls, args: Mapping[str, str]) -> ImageFilter:
+        """``?predicted=cat|dog&labeled=true|false&disagreement=true``: the same names
+        on the pages and in the API."""
+        if "label" in args:
+            raise InvalidInput(
+                "?label= is now ?predicted= (it filters by the predicted class); "
+                "filter by manager labels with ?labeled=true|false"
+            )
+        return cls.parse(args.get("predicted"), args.get("labeled"), args.get("disagreement"))
 
     @property
     def is_empty(self) -> bool:

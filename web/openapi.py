@@ -175,7 +175,7 @@ def _images_paths() -> dict[str, Any]:
             "get": {
                 "summary": "List images, newest first",
                 "parameters": [
-                    _query("label", {"enum": ["cat", "dog"]}, "predicted label"),
+                    _query("predicted", {"enum": ["cat", "dog"]}, "predicted class"),
                     _query("labeled", {"type": "boolean"}, "has a manager label"),
                     _query("disagreement", {"type": "boolean"}, "label differs from prediction"),
                     *PAGING,

@@ -105,9 +105,7 @@ def search() -> BaseResponse | tuple[str, int] | str:
 def images() -> str:
     current = deps()
     args = request.args
-    image_filter = ImageFilter.parse(
-        args.get("predicted"), args.get("labeled"), args.get("disagreement")
-    )
+    image_filter = ImageFilter.from_query(args)
     cursor = args.get("cursor") or None
     page = list_images(current.storage.catalog, image_filter, cursor, parse_limit(None, TABLE_PAGE))
     views = [current.uploads.view(record) for record in page.items]

@@ -131,10 +131,13 @@ def test_list_filters_by_prediction_and_label(client, storage: Storage, inferenc
         return [item["key"] for item in response.get_json()["items"]]
 
     assert keys("") == ["c2", "c1", "d1"]
-    assert keys("label=dog") == ["d1"]
-    assert keys("label=cat&labeled=false") == ["c1"]
+    assert keys("predicted=dog") == ["d1"]
+    assert keys("predicted=cat&labeled=false") == ["c1"]
     assert keys("labeled=true") == ["c2"]
-    assert_error(client.get("/api/v1/images?label=horse"), 400, "invalid_input")
+    assert_error(client.get("/api/v1/images?predicted=horse"), 400, "invalid_input")
+    renamed = client.get("/api/v1/images?label=dog")
+    assert_error(renamed, 400, "invalid_input")
+    assert "?predicted=" in renamed.get_json()["error"]["message"]
     assert_error(client.get("/api/v1/images?limit=0"), 400, "invalid_input")
     assert_error(client.get("/api/v1/images?cursor=garbage!"), 400, "invalid_input")
 
@@ -163,7 +166,7 @@ def test_filtered_pages_have_no_duplicates_or_gaps(client, inference):
     seen: list[str] = []
     cursor = ""
     while True:
-        body = client.get(f"/api/v1/images?labeled=false&label=cat&limit=2&cursor={cursor}")
+        body = client.get(f"/api/v1/images?labeled=false&predicted=cat&limit=2&cursor={cursor}")
         data = body.get_json()
         seen.extend(item["key"] for item in data["items"])
         cursor = data["next_cursor"]
