@@ -1,1 +1,1 @@
-"""Lambda handlers, one per retraining-pipeline step."""
+"""The Lambda functions: `handlers` names one handler per function, `adapter` builds them."""

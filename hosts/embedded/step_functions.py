@@ -40,7 +40,7 @@ from hosts.embedded.forget import (
     prune_finished_threads,
     release_model_tracking,
 )
-from lambdas.registry import handler_for
+from lambdas.handlers import handler_for
 from workflows.asl import committed_definition, fill_placeholders
 
 log = logging.getLogger("catdog.pipeline")
@@ -195,7 +195,7 @@ class LocalPipeline:
                 FunctionName=name,
                 Runtime="python3.11",
                 Role=role_arn,
-                Handler=f"lambdas.{function.value}.handler",
+                Handler=f"lambdas.handlers.{function.value}",
                 Code={"ZipFile": code},
                 Timeout=300,
             )

@@ -6,7 +6,8 @@ from typing import Any
 
 from catdog.pending import RetryPolicy
 from catdog.settings import Settings
-from tests.cloudformation.support import ROOT, of_type, render_name
+from lambdas import handlers
+from tests.cloudformation.support import of_type, render_name
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 
@@ -27,8 +28,8 @@ def _consumer_settings(resources: dict[str, Any]) -> Settings:
 
 def test_the_consumer_is_the_classify_pending_handler_fed_by_the_queue(resources):
     function = resources["ClassifyPendingFunction"]["Properties"]
-    assert function["Handler"] == "lambdas.classify_pending.handler"
-    assert (ROOT / "lambdas" / "classify_pending.py").is_file()
+    assert function["Handler"] == "lambdas.handlers.classify_pending"
+    assert callable(handlers.classify_pending)
     assert render_name(function["FunctionName"]) == "catdog-classify-pending"
     assert "VpcConfig" in function  # the inference tier is reachable only inside the VPC
     (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()

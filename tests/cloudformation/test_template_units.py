@@ -11,6 +11,7 @@ from catdog.pipeline.ec2_compute import RUN_TAG
 from catdog.pipeline.names import LambdaFunction
 from catdog.settings import PREFIX, AwsResources, Settings
 from hosts.deploy.outputs import OUTPUT_ENV
+from lambdas import handlers
 from tests.cloudformation.support import ROOT, boot_script, of_type, render_name
 
 ASL_PATH = ROOT / "workflows" / "retrain.asl.json"
@@ -51,9 +52,9 @@ def test_each_step_arn_is_the_function_running_that_steps_handler(resources):
         logical_id, attribute = substitutions[step.placeholder]["Fn::GetAtt"]
         assert attribute == "Arn"
         properties = resources[logical_id]["Properties"]
-        assert properties["Handler"] == f"lambdas.{step.value}.handler"
+        assert properties["Handler"] == f"lambdas.handlers.{step.value}"
         assert render_name(properties["FunctionName"]) == f"catdog-{step.function_suffix}"
-        assert (ROOT / "lambdas" / f"{step.value}.py").is_file()
+        assert callable(getattr(handlers, step.value))
         assert properties["Code"]["S3Key"] == {"Ref": "LambdaBundleKey"}
 
 

@@ -139,7 +139,7 @@ def test_every_function_exists_with_its_handler_settings_and_network(deployed):
     outputs = deployed["outputs"]
     for step in LambdaFunction:
         config = lam.get_function_configuration(FunctionName=f"catdog-{step.function_suffix}")
-        assert config["Handler"] == f"lambdas.{step.value}.handler"
+        assert config["Handler"] == f"lambdas.handlers.{step.value}"
         assert config["Runtime"] == "python3.11"
         env = config["Environment"]["Variables"]
         assert env["CATDOG_BACKEND"] == "aws"
@@ -212,9 +212,9 @@ def test_the_instances_and_their_network(deployed):
     cidrs = {s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=list(subnets))["Subnets"]}
     assert cidrs <= {"10.42.10.0/24", "10.42.11.0/24"}  # private: no public address
     assert all("PublicIpAddress" not in i for i in instances.values())
-    (balancer,) = _client(deployed, "elbv2").describe_load_balancers(
-        Names=["catdog-inference"]
-    )["LoadBalancers"]
+    (balancer,) = _client(deployed, "elbv2").describe_load_balancers(Names=["catdog-inference"])[
+        "LoadBalancers"
+    ]
     assert balancer["Scheme"] == "internal"
     assert outputs["InferenceUrl"] == f"http://{balancer['DNSName']}"
     settings = settings_from_outputs(outputs)
@@ -248,7 +248,7 @@ def test_the_pending_queue_feeds_its_consumer_and_redrives_to_its_dead_letter_qu
     ]
     assert mapping["EventSourceArn"] == attributes["QueueArn"]
     config = lam.get_function_configuration(FunctionName="catdog-classify-pending")
-    assert config["Handler"] == "lambdas.classify_pending.handler"
+    assert config["Handler"] == "lambdas.handlers.classify_pending"
     web_env = lam.get_function_configuration(FunctionName="catdog-web")["Environment"]
     assert web_env["Variables"]["CATDOG_AWS_PENDING_QUEUE_URL"] == url
 

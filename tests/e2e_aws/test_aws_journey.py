@@ -47,7 +47,7 @@ from hosts.deploy.outputs import settings_from_outputs
 from hosts.deploy.package import build_package
 from hosts.embedded import lambda_seam as seam
 from hosts.embedded.step_functions import LocalPipeline
-from lambdas import classify_pending
+from lambdas import handlers
 from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
 from tests.e2e_aws.sqs_poller import SqsEventSourcePoller
 from tests.network import free_port
@@ -300,7 +300,7 @@ def consumer_route(settings: Settings, calls: list[dict[str, Any]]) -> Any:
 
     def route(event: dict[str, Any]) -> dict[str, Any]:
         calls.append(event)
-        return classify_pending.handler(event, None, deps)
+        return handlers.classify_pending(event, None, deps)
 
     return route
 

@@ -12,7 +12,7 @@ from catdog.errors import ServiceUnavailable
 from catdog.pending import PendingDeps, RetryPolicy
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from lambdas import classify_pending
+from lambdas import handlers
 from tests.core.test_classification import Result, ScriptedPredictor
 from tests.core.test_pending import RecordingQueue
 from tests.factories import noise_image_bytes
@@ -29,7 +29,7 @@ def _deps(settings: Settings, storage: Storage, answers: list[object]) -> Pendin
 
 def test_a_batch_the_tier_answers_is_classified(settings: Settings, storage: Storage) -> None:
     deps = _deps(settings, storage, [Result("cat", 0.9, "v1"), Result("dog", 0.7, "v1")])
-    answer = classify_pending.handler(EVENT, None, deps)
+    answer = handlers.classify_pending(EVENT, None, deps)
     assert answer == {"outcomes": {"cat-1": "classified", "dog-1": "classified"}}
     assert storage.catalog.list_pending() == []
 
@@ -39,7 +39,7 @@ def test_a_batch_the_tier_cannot_answer_fails_after_setting_the_backoff(
 ) -> None:
     deps = _deps(settings, storage, [Result("cat", 0.9, "v1"), ServiceUnavailable("down")])
     with pytest.raises(ServiceUnavailable):
-        classify_pending.handler(EVENT, None, deps)
+        handlers.classify_pending(EVENT, None, deps)
     assert isinstance(deps.queue, RecordingQueue)
     assert deps.queue.retries == [("receipt-dog", 240)]  # its fourth delivery
     assert [r.key for r in storage.catalog.list_pending()] == ["dog-1"]

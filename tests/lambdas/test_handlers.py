@@ -14,22 +14,13 @@ from catdog.artifacts import write_artifact
 from catdog.clock import utc_now
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus, Trigger
 from catdog.errors import EvidenceMismatch, InvalidInput, RunAlreadyActive, TrainingTimedOut
+from catdog.notifiers import ALERTS_LOG, JsonLinesNotifier
+from catdog.pipeline.names import LambdaFunction
 from catdog.pipeline.steps import PipelineDeps
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
-from lambdas import (
-    check_artifact,
-    check_label_threshold,
-    check_manager_mode,
-    create_training_run,
-    mark_run_failed,
-    promote_model,
-    signal_inference_server,
-    start_train_instance,
-    stop_train_instance,
-    validate_model,
-)
-from lambdas.deps import production_deps
+from lambdas import handlers
+from lambdas.adapter import production_deps, production_settings
 from tests.gate_metrics import paired_metrics
 from tests.pipeline.pipeline_support import (
     BASELINE,
@@ -66,6 +57,7 @@ def deps(settings: Settings, storage: Storage, tmp_path: Path) -> PipelineDeps:
         compute=FakeTrainCompute(storage, model),
         inference=FakeInferenceServer(storage, served=BASELINE),
         executions=Executions(),
+        notifier=JsonLinesNotifier(settings.log_dir / ALERTS_LOG),
     )
 
 
@@ -76,7 +68,7 @@ def envelope(state: dict[str, Any], name: str = "manual-1") -> dict[str, Any]:
 def test_check_manager_mode_normalises_the_input_with_production_defaults(
     deps: PipelineDeps,
 ) -> None:
-    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    result = handlers.check_manager_mode(event("schedule_start"), None, deps=deps)
     assert result == {
         "trigger": "schedule",
         "force": False,
@@ -97,16 +89,16 @@ def test_check_manager_mode_normalises_the_input_with_production_defaults(
 
 def test_bad_input_is_an_invalid_input_error(deps: PipelineDeps) -> None:
     with pytest.raises(InvalidInput, match="wait_seconds"):
-        check_manager_mode.handler(envelope({"wait_seconds": 0}), None, deps=deps)
+        handlers.check_manager_mode(envelope({"wait_seconds": 0}), None, deps=deps)
     with pytest.raises(InvalidInput):
-        check_manager_mode.handler({"state": {}}, None, deps=deps)
+        handlers.check_manager_mode({"state": {}}, None, deps=deps)
 
 
 def test_threshold_counts_labels_since_the_champion(deps: PipelineDeps) -> None:
     install_champion(deps.storage)
     set_mode(deps.storage, Mode.AUTO, threshold=3)
     add_labels(deps.storage, 3)
-    result = check_label_threshold.handler(envelope({"force": False}), None, deps=deps)
+    result = handlers.check_label_threshold(envelope({"force": False}), None, deps=deps)
     assert result["proceed"] is True
     assert (result["details"]["new_labels"], result["details"]["label_threshold"]) == (3, 3)
 
@@ -114,43 +106,43 @@ def test_threshold_counts_labels_since_the_champion(deps: PipelineDeps) -> None:
     deps.storage.registry.register(
         ModelVersion("weak", "weak/", ModelStatus.REJECTED, utc_now(), {}, data_cutoff=utc_now())
     )
-    result = check_label_threshold.handler(envelope({"force": False}), None, deps=deps)
+    result = handlers.check_label_threshold(envelope({"force": False}), None, deps=deps)
     assert (result["proceed"], result["outcome"]) == (False, "skipped")
     assert result["details"]["new_labels"] == 0
-    forced = check_label_threshold.handler(envelope({"force": True}), None, deps=deps)
+    forced = handlers.check_label_threshold(envelope({"force": True}), None, deps=deps)
     assert forced["proceed"] is True
 
 
 def test_a_retried_create_training_run_finds_its_own_run(deps: PipelineDeps) -> None:
     state = {"trigger": "manual"}
-    first = create_training_run.handler(envelope(state), None, deps=deps)
-    again = create_training_run.handler(envelope(state), None, deps=deps)
+    first = handlers.create_training_run(envelope(state), None, deps=deps)
+    again = handlers.create_training_run(envelope(state), None, deps=deps)
     assert first["run_id"] == again["run_id"] == "manual-1"
     assert [r.run_id for r in deps.storage.runs.list().items] == ["manual-1"]
     deps.executions.running.add("arn:x:execution:sm:manual-1")  # type: ignore[attr-defined]
     with pytest.raises(RunAlreadyActive):
-        create_training_run.handler(envelope(state, "manual-2"), None, deps=deps)
+        handlers.create_training_run(envelope(state, "manual-2"), None, deps=deps)
 
 
 def test_the_whole_promote_path_is_idempotent(deps: PipelineDeps) -> None:
     install_champion(deps.storage, accuracy=0.9)
-    state = create_training_run.handler(envelope({"trigger": "manual"}), None, deps=deps)
+    state = handlers.create_training_run(envelope({"trigger": "manual"}), None, deps=deps)
     for _ in range(2):
-        state = start_train_instance.handler(envelope(state), None, deps=deps)
+        state = handlers.start_train_instance(envelope(state), None, deps=deps)
     deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
-    state = check_artifact.handler(
+    state = handlers.check_artifact(
         envelope({**state, "training_timeout_seconds": 60}), None, deps=deps
     )
     assert state["artifact"] == "ready"
     for _ in range(2):
-        state = validate_model.handler(envelope(state), None, deps=deps)
+        state = handlers.validate_model(envelope(state), None, deps=deps)
     assert state["accepted"] is True and state["champion_version"] == BASELINE
     for _ in range(2):
-        state = promote_model.handler(envelope(state), None, deps=deps)
+        state = handlers.promote_model(envelope(state), None, deps=deps)
     assert state["previous_champion"] == BASELINE
     for _ in range(2):
-        state = signal_inference_server.handler(envelope(state), None, deps=deps)
-        state = stop_train_instance.handler(envelope(state), None, deps=deps)
+        state = handlers.signal_inference_server(envelope(state), None, deps=deps)
+        state = handlers.stop_train_instance(envelope(state), None, deps=deps)
     assert state["served_version"] == "manual-1"
     assert deps.storage.registry.champion().version == "manual-1"  # type: ignore[union-attr]
     assert [c.to_version for c in deps.storage.registry.history()] == ["manual-1", BASELINE]
@@ -165,7 +157,7 @@ def test_check_artifact_times_out_after_the_limit_from_the_input(deps: PipelineD
     deps.compute._threads["manual-1"] = _AliveThread()  # type: ignore[attr-defined]
     state = {"run_id": "manual-1", "training_timeout_seconds": 60, "heartbeat_timeout_seconds": 600}
     with pytest.raises(TrainingTimedOut, match="over the limit of 60 s"):
-        check_artifact.handler(envelope(state), None, deps=deps)
+        handlers.check_artifact(envelope(state), None, deps=deps)
 
 
 class _AliveThread:
@@ -176,7 +168,7 @@ class _AliveThread:
 def test_mark_run_failed_records_the_cause_and_is_idempotent(deps: PipelineDeps) -> None:
     deps.storage.runs.create("manual-1", Trigger.MANUAL, utc_now(), "arn:x")
     for _ in range(2):
-        result = mark_run_failed.handler(event("caught_error"), None, deps=deps)
+        result = handlers.mark_run_failed(event("caught_error"), None, deps=deps)
     assert (result["failed_run"], result["run_status"]) == ("manual-1", "failed")
     run = deps.storage.runs.get("manual-1")
     assert run.error == (
@@ -186,17 +178,17 @@ def test_mark_run_failed_records_the_cause_and_is_idempotent(deps: PipelineDeps)
 
 
 def test_mark_run_failed_without_a_run_changes_nothing(deps: PipelineDeps) -> None:
-    result = mark_run_failed.handler(event("caught_error"), None, deps=deps)
+    result = handlers.mark_run_failed(event("caught_error"), None, deps=deps)
     assert (result["failed_run"], result["run_status"]) == (None, None)
 
 
 def test_a_rejected_candidate_is_never_left_promotable(deps: PipelineDeps) -> None:
     install_champion(deps.storage, accuracy=0.99)
-    state = create_training_run.handler(envelope({"trigger": "manual"}), None, deps=deps)
-    start_train_instance.handler(envelope(state), None, deps=deps)
+    state = handlers.create_training_run(envelope({"trigger": "manual"}), None, deps=deps)
+    handlers.start_train_instance(envelope(state), None, deps=deps)
     deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
     for _ in range(2):
-        result = validate_model.handler(envelope(state), None, deps=deps)
+        result = handlers.validate_model(envelope(state), None, deps=deps)
     assert result["outcome"] == "rejected"
     assert deps.storage.registry.get("manual-1").status is ModelStatus.REJECTED
     assert deps.storage.runs.get("manual-1").status is RunStatus.REJECTED
@@ -207,6 +199,7 @@ def test_production_deps_are_built_once_from_the_environment(
 ) -> None:
     for name, value in settings.to_env().items():
         monkeypatch.setenv(name, value)
+    production_settings.cache_clear()
     production_deps.cache_clear()
     try:
         built = production_deps()
@@ -214,18 +207,26 @@ def test_production_deps_are_built_once_from_the_environment(
         assert built.settings.data_dir == settings.data_dir
         assert type(built.compute).__name__ == "LocalProcessCompute"
     finally:
+        production_settings.cache_clear()
         production_deps.cache_clear()
+
+
+def test_every_state_machine_function_has_a_handler_named_as_it() -> None:
+    for function in LambdaFunction:
+        handler = handlers.handler_for(function)
+        assert handler is getattr(handlers, function.value)
+        assert handler.__name__ == function.value
 
 
 def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(deps: PipelineDeps) -> None:
     deps.storage.runs.create("older", Trigger.SCHEDULE, utc_now(), "arn:x:execution:sm:older")
     deps.executions.running.add("arn:x:execution:sm:older")  # type: ignore[attr-defined]
-    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    result = handlers.check_manager_mode(event("schedule_start"), None, deps=deps)
     assert result["orphans_failed"] == []
     assert deps.storage.runs.get("older").status is RunStatus.PENDING
 
     deps.executions.running.clear()  # type: ignore[attr-defined]
-    result = check_manager_mode.handler(event("schedule_start"), None, deps=deps)
+    result = handlers.check_manager_mode(event("schedule_start"), None, deps=deps)
     assert result["orphans_failed"] == ["older"]
     older = deps.storage.runs.get("older")
     assert older.status is RunStatus.FAILED
@@ -248,7 +249,7 @@ def test_validate_refuses_scores_from_different_manifests(
     metrics["scores"]["champion"]["manifest_id"] = "sha256:another-evaluation-set"
     write_candidate(deps, metrics, tmp_path)
     with pytest.raises(EvidenceMismatch, match="different evaluation manifests"):
-        validate_model.handler(envelope({"run_id": "manual-1"}), None, deps=deps)
+        handlers.validate_model(envelope({"run_id": "manual-1"}), None, deps=deps)
     assert deps.storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
     assert deps.storage.runs.get("manual-1").status is RunStatus.PENDING
 
@@ -259,7 +260,7 @@ def test_validate_rejects_evidence_against_a_champion_that_has_since_changed(
     install_champion(deps.storage, accuracy=0.9)
     metrics = paired_metrics(0.95, champion_version="an-older-champion", champion_accuracy=0.9)
     write_candidate(deps, metrics, tmp_path)
-    result = validate_model.handler(envelope({"run_id": "manual-1"}), None, deps=deps)
+    result = handlers.validate_model(envelope({"run_id": "manual-1"}), None, deps=deps)
     assert result["accepted"] is False and result["rule"] == "minimum_evidence"
     assert "scored against champion an-older-champion" in result["reason"]
     assert deps.storage.runs.get("manual-1").status is RunStatus.REJECTED
