@@ -16,9 +16,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from catdog.alerts import Alert, AlertKind, announce
 from catdog.composition import build_ingest
 from catdog.domain import Trigger
 from catdog.errors import ServiceUnavailable
+from catdog.notifiers import SnsNotifier
 from catdog.pending import PendingMessage, RetryPolicy, classify_announced
 from catdog.pipeline.cancel import cancel_run
 from catdog.settings import AwsResources, Settings
@@ -41,6 +43,7 @@ RESOURCE_OF = {
     },
     "s3": {AWS.images_bucket: "ImagesBucket", AWS.models_bucket: "ModelsBucket"},
     "sqs": {"pending": "PendingQueue"},
+    "sns": {"catdog-alerts": "AlertsTopic"},
 }
 S3_ACTIONS = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket"}
 TRANSACTION_ACTIONS = {
@@ -75,6 +78,8 @@ class Recorder:
                 self._add("s3:PutObjectTagging", params["Bucket"])
         elif service == "sqs":
             self._add(f"sqs:{name}", params["QueueUrl"].rsplit("/", 1)[-1])
+        elif service == "sns":
+            self._add(f"sns:{name}", params["TopicArn"].rsplit(":", 1)[-1])
         else:
             raise AssertionError(f"unexpected call {service}:{name}")
 
@@ -120,6 +125,8 @@ def _granted(resources: dict[str, Any], role: str) -> set[tuple[str, str]]:
 
 
 def _logical_id(target: Any) -> str:
+    if isinstance(target, dict) and "Ref" in target:
+        return str(target["Ref"])
     if isinstance(target, dict) and "Fn::GetAtt" in target:
         return str(target["Fn::GetAtt"][0])
     if isinstance(target, dict) and "Fn::Sub" in target:  # ${ImagesBucket.Arn}/* and the like
@@ -203,3 +210,33 @@ def test_classify_pending_is_granted_to_its_role(world: World, resources):
     )
     assert deferred.deferred == ["b"] and json.loads(received["Body"]) == {"key": "b"}
     _assert_granted(world.recorder.calls, resources, "ClassifyPendingFunctionRole")
+
+
+def test_a_pipeline_step_raising_an_alert_is_granted_to_the_pipeline_role(
+    world: World, resources: dict[str, Any]
+) -> None:
+    """What ValidateModel, MarkRunFailed and StopTrainInstance do for a run that needs a
+    manager: look for the alert, publish it to the topic, store it."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    session.events.register("provide-client-params.*.*", world.recorder)
+    sns = session.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="catdog-alerts")["TopicArn"]
+    alert = Alert.for_run(AlertKind.REJECTED, "run-1", "too few images", datetime.now(UTC))
+    world.recorder.on = True
+    assert announce(world.storage.alerts, SnsNotifier(sns, topic), alert)
+    assert ("sns:Publish", "AlertsTopic") in world.recorder.calls
+    _assert_granted(world.recorder.calls, resources, "PipelineFunctionRole")
+
+
+def test_the_banner_and_acknowledging_an_alert_are_granted_to_the_web_role(
+    world: World, resources: dict[str, Any]
+) -> None:
+    alert = Alert.for_run(AlertKind.FAILED, "run-1", "boom", datetime.now(UTC))
+    world.storage.alerts.raise_alert(alert)
+    world.recorder.on = True
+    assert world.storage.alerts.open_alerts() == [alert]
+    world.storage.alerts.acknowledge(alert.alert_id, "erin", datetime.now(UTC))
+    assert ("dynamodb:DeleteItem", "RunsTable") in world.recorder.calls  # the open marker
+    _assert_granted(world.recorder.calls, resources, "WebFunctionRole")
