@@ -1,4 +1,6 @@
-"""The composition root: builds adapters and services from the settings, in one place."""
+"""Factories for image ingest (its limits and decode budget) from the settings, and the
+embedded default's generated secrets. Each unit's composition root (``web/deps.py``,
+``inference_server/server.py``, ``lambdas/adapter.py``, ``hosts/``) calls these."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The composition root: builds the service and serves it with gunicorn (never Flask's dev server).
+"""The inference server's composition root: builds the service and serves it with
+gunicorn (never Flask's dev server).
 
 One gthread worker process, so the batcher and the model are shared by all
 request threads. Everything with threads (TensorFlow, the batcher, the

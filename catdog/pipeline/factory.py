@@ -1,4 +1,5 @@
-"""Composition root of the pipeline: compute, orchestrator and step deps from the settings."""
+"""What the pipeline steps run against (train compute, orchestrator, step deps),
+built from the settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The composition root for storage: adapters chosen by ``settings.backend``."""
+"""Storage adapters for the settings: local files and SQLite, or S3, DynamoDB and
+SQS (``settings.backend``)."""
 
 from __future__ import annotations
 
