@@ -1,4 +1,4 @@
-"""``catdog package``, ``deploy``, ``outputs`` and ``destroy`` (AWS).
+"""``catdog package``, ``deploy``, ``outputs``, ``smoke`` and ``destroy`` (AWS).
 
 The composition root of deployment: builds the clients, the installer and the
 post-deploy steps, then hands them to ``hosts.deploy``, which plans before it acts.
@@ -51,6 +51,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     destroy.add_argument("--purge-artifacts", action="store_true", help="delete artifacts too")
     destroy.add_argument("--yes", action="store_true", help="really delete (data included)")
     destroy.set_defaults(func=run_destroy)
+
+    smoke = subparsers.add_parser(
+        "smoke", help="check a deployed stack: upload, classify, list, a forced run, alarms"
+    )
+    _stack_arguments(smoke)
+    smoke.add_argument(
+        "--token-file", required=True, type=Path, metavar="PATH",
+        help="file holding a manager's access token (Cognito), '-' to read it from stdin",
+    )  # fmt: skip
+    smoke.add_argument("--classify-timeout", type=float, default=300.0, metavar="SECONDS")
+    smoke.add_argument("--run-timeout", type=float, default=3600.0, metavar="SECONDS")
+    smoke.set_defaults(func=run_smoke)
 
 
 def _stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +152,27 @@ def run_destroy(args: argparse.Namespace, settings: Settings) -> int:
     execute_destroy(clients, plan, _say)
     _say(f"stack {args.stack} deleted")
     return 0
+
+
+def run_smoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Each step printed PASS or FAIL; exit 1 at the first failure."""
+    from hosts.deploy.clients import stack_clients
+    from hosts.deploy.smoke import SmokeClients, SmokeOptions, SmokeTest, UrllibHttp
+
+    raw = sys.stdin.read() if str(args.token_file) == "-" else args.token_file.read_text()
+    token = raw.strip()
+    if not token:
+        raise InvalidInput("the token file is empty: put a manager's access token in it")
+    clients = stack_clients(args.region)
+    smoke = SmokeTest(
+        args.stack,
+        SmokeClients(
+            clients.cloudformation, clients.stepfunctions, clients.cloudwatch, UrllibHttp()
+        ),
+        SmokeOptions(token, args.classify_timeout, args.run_timeout),
+        say=_say,
+    )
+    return 0 if smoke.run() else 1
 
 
 def _build(out: Path, index_url: str | None) -> PackageManifest:

@@ -20,11 +20,35 @@ class DeployClients:
 
 def deploy_clients(region: str | None = None, session: Any = None) -> DeployClients:
     """Clients for ``region`` (else the session's default region, else us-east-1)."""
-    session = session or boto3.session.Session()
-    region = region or session.region_name or "us-east-1"
+    session, region = _session(region, session)
     return DeployClients(
         cloudformation=session.client("cloudformation", region_name=region),
         s3=session.client("s3", region_name=region),
         sts=session.client("sts", region_name=region),
         region=region,
     )
+
+
+@dataclass(frozen=True)
+class StackClients:
+    """What ``catdog smoke`` reads besides the API: the stack, its executions, its alarms."""
+
+    cloudformation: Any
+    stepfunctions: Any
+    cloudwatch: Any
+
+
+def stack_clients(region: str | None = None, session: Any = None) -> StackClients:
+    session, region = _session(region, session)
+    return StackClients(
+        cloudformation=session.client("cloudformation", region_name=region),
+        stepfunctions=session.client("stepfunctions", region_name=region),
+        cloudwatch=session.client("cloudwatch", region_name=region),
+    )
+
+
+def _session(region: str | None, session: Any) -> tuple[Any, str]:
+    """The session (a default one when None) and the region: given, else the session's,
+    else us-east-1."""
+    session = session or boto3.session.Session()
+    return session, region or session.region_name or "us-east-1"

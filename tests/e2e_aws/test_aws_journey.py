@@ -45,10 +45,12 @@ from hosts.deploy.clients import DeployClients
 from hosts.deploy.deployer import execute_deploy, plan_deploy
 from hosts.deploy.outputs import settings_from_outputs
 from hosts.deploy.package import build_package
+from hosts.deploy.smoke import SmokeClients, SmokeOptions, SmokeTest
 from hosts.embedded import lambda_seam as seam
 from hosts.embedded.step_functions import LocalPipeline
 from lambdas import handlers
 from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials, patch_moto
+from tests.e2e_aws.smoke_support import FlaskApiHttp, create_stack_alarms
 from tests.e2e_aws.sqs_poller import SqsEventSourcePoller
 from tests.network import free_port
 from web.app import create_app
@@ -123,6 +125,10 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return journey_settings(tmp_path, monkeypatch)
+
+
+def journey_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The settings the stack's outputs will give (checked once it is deployed)."""
     fake_credentials(monkeypatch)
     patch_moto(monkeypatch)
@@ -174,6 +180,13 @@ def deploy_stack(settings: Settings, package_dir: Path) -> dict[str, str]:
 def emulated_aws(settings: Settings, tmp_path: Path) -> Iterator[LocalPipeline]:
     """moto on loopback: the deployed stack, plus the state machine running the committed
     ASL with its Lambda invocations handed to the handlers in this process."""
+    with emulated_stack(settings, tmp_path) as pipeline:
+        yield pipeline
+
+
+@contextlib.contextmanager
+def emulated_stack(settings: Settings, tmp_path: Path) -> Iterator[LocalPipeline]:
+    """What ``emulated_aws`` gives, for settings a test changes first."""
     storage = build_storage(settings)
     pipeline = LocalPipeline(
         settings, storage, compute=LocalProcessCompute(settings), schedule=False
@@ -213,16 +226,8 @@ def inference_server(settings: Settings, emulated_aws: LocalPipeline) -> Iterato
         yield url
 
 
-@pytest.mark.slow
-@pytest.mark.e2e
-def test_upload_label_train_promote_and_serve_on_emulated_aws(
-    settings: Settings, emulated_aws: LocalPipeline, inference_server: str
-) -> None:
-    # As web.server.build_app does on Lambda, with the test's Cognito signing key.
-    app = create_app(settings, orchestrator=build_orchestrator(settings), cognito_keys=PoolKeys())
-    client = app.test_client()
-    bearer = {"Authorization": f"Bearer {manager_token()}"}
-
+def upload_and_label(client: Any, bearer: dict[str, str]) -> None:
+    """12 warm-tinted cats and 12 blue-tinted dogs, uploaded and labeled through the API."""
     for i in range(12):
         for label, tint, seed in (("cat", (150, 40, 40), i), ("dog", (40, 40, 150), 100 + i)):
             key = f"{label}-{i}"
@@ -233,6 +238,19 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
                 f"/api/v1/images/{key}/label", json={"label": label}, headers=bearer
             )
             assert labeled.status_code == 200, labeled.get_json()
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_upload_label_train_promote_and_serve_on_emulated_aws(
+    settings: Settings, emulated_aws: LocalPipeline, inference_server: str
+) -> None:
+    # As web.server.build_app does on Lambda, with the test's Cognito signing key.
+    app = create_app(settings, orchestrator=build_orchestrator(settings), cognito_keys=PoolKeys())
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {manager_token()}"}
+
+    upload_and_label(client, bearer)
     assert client.get("/api/v1/images/cat-0").get_json()["key"] == "cat-0"
 
     # The hash split puts one of these 24 photos on the frozen evaluation side: a
@@ -264,6 +282,31 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
     uploaded = client.post("/api/v1/images", data=image).get_json()
     assert uploaded["prediction"]["model_version"] == run_id
     assert uploaded["prediction"]["label"] in ("cat", "dog")
+
+    # After `catdog deploy`, the user runs `catdog smoke --stack e2e`: every step passes,
+    # and an alarm in ALARM makes it fail.
+    assert smoke(settings, client).run(), "catdog smoke failed"
+    endpoint = {"region_name": REGION, "endpoint_url": settings.aws.endpoint_url}
+    boto3.client("cloudwatch", **endpoint).set_alarm_state(
+        AlarmName=f"{STACK}-inference-5xx", StateValue="ALARM", StateReason="test"
+    )
+    failing = smoke(settings, client)
+    assert not failing.run()
+    assert failing.results[-1].line() == f"FAIL  alarms: in ALARM: {STACK}-inference-5xx"
+
+
+def smoke(settings: Settings, client: Any) -> SmokeTest:
+    """``catdog smoke --stack e2e`` with the emulated stack's clients and a manager token."""
+    endpoint = {"region_name": REGION, "endpoint_url": settings.aws.endpoint_url}
+    cloudwatch = boto3.client("cloudwatch", **endpoint)
+    create_stack_alarms(cloudwatch, STACK)
+    clients = SmokeClients(
+        boto3.client("cloudformation", **endpoint),
+        boto3.client("stepfunctions", **endpoint),
+        cloudwatch,
+        FlaskApiHttp(client),
+    )
+    return SmokeTest(STACK, clients, SmokeOptions(manager_token(), 60, 600, 0.5))
 
 
 def stack_settings(settings: Settings) -> Settings:
