@@ -281,10 +281,18 @@ class RunProgress:
 
     @classmethod
     def phase_only(
-        cls, phase: RunPhase, at: datetime, *, done: int | None = None, total: int | None = None
+        cls,
+        phase: RunPhase,
+        at: datetime,
+        *,
+        done: int | None = None,
+        total: int | None = None,
+        after: RunProgress | None = None,
     ) -> RunProgress:
-        """A report of a phase outside the epochs (no epoch figures yet)."""
-        return cls(epoch=0, epochs=0, updated_at=at, phase=phase, done=done, total=total)
+        """A report of a phase outside the epochs: no epoch figures, except the epoch
+        count reached ``after`` an earlier report (so a run that trained says so)."""
+        epoch, epochs = (0, 0) if after is None else (after.epoch, after.epochs)
+        return cls(epoch=epoch, epochs=epochs, updated_at=at, phase=phase, done=done, total=total)
 
 
 HISTORY_FIELDS = ("epoch", "epochs", "loss", "accuracy", "val_loss", "val_accuracy", "eta_seconds")

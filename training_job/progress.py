@@ -9,7 +9,6 @@ first report and every epoch's end always go out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from catdog.clock import Clock, utc_now
 from catdog.domain import RunPhase, RunProgress
@@ -34,18 +33,12 @@ class RunReporter:
         self.timer = timer
         self.interval_s = interval_s
         self._last: float | None = None
-        self._epochs: tuple[int, int] = (0, 0)  # the last epoch reported, of how many
+        self._epoch_end: RunProgress | None = None  # the last epoch's end reported
 
     def phase(self, phase: RunPhase, *, done: int | None = None, total: int | None = None) -> None:
         """The run entered ``phase`` (always reported, with the last epoch reported)."""
-        epoch, epochs = self._epochs
-        self.send(
-            replace(
-                RunProgress.phase_only(phase, self.clock(), done=done, total=total),
-                epoch=epoch,
-                epochs=epochs,
-            )
-        )
+        at = self.clock()
+        self.send(RunProgress.phase_only(phase, at, done=done, total=total, after=self._epoch_end))
 
     def decoded(self, done: int, total: int) -> None:
         """``done`` of ``total`` images decoded (throttled, except the last)."""
@@ -62,6 +55,6 @@ class RunReporter:
     def send(self, progress: RunProgress) -> None:
         self._last = self.timer()
         if progress.finishes_epoch:
-            self._epochs = (progress.epoch, progress.epochs)
+            self._epoch_end = progress
         if self.report is not None:
             self.report(progress)

@@ -147,8 +147,10 @@ def validate_model(deps: PipelineDeps, ref: RunRef) -> Validation:
     the gate is marked rejected, and so is its run, with the reason.
     """
     storage, run_id, now = deps.storage, ref.run_id, deps.clock()
-    if storage.runs.get(run_id).status.is_active:
-        storage.runs.record_progress(run_id, RunProgress.phase_only(RunPhase.DECIDING, now))
+    before = storage.runs.get(run_id)
+    if before.status.is_active:
+        deciding = RunProgress.phase_only(RunPhase.DECIDING, now, after=before.progress)
+        storage.runs.record_progress(run_id, deciding)
     metrics = read_metrics(storage.blobs, run_id)
     evidence = recorded_evidence(metrics)
     champion = storage.registry.champion()

@@ -186,6 +186,14 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
     expect(page.locator("#run-gate-evidence")).to_be_visible()
     expect(page.locator("#confusion")).to_be_visible()
     expect(page.locator("#cancel-run")).to_have_count(0)
+    epochs = len(finished["history"])
+    expect(page.locator('[data-field="epoch"]')).to_contain_text(f"Epoch {epochs} of {epochs}")
+    # Values on hover: the first training-loss point's value under the axis.
+    first_loss = finished["history"][0]["loss"]
+    page.locator("#charts svg.chart-live circle").first.hover()
+    expect(page.locator("#charts .chart-readout").first).to_have_text(
+        f"training loss, epoch 1: {first_loss:.4f}"
+    )
     assert page.evaluate("window.__watching") == MARKER, "the page navigated"
     shot(page, "e2e-live-run-decision")
     if finished["status"] == "rejected":  # too few evaluation images, as a rule here

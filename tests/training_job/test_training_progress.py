@@ -31,6 +31,9 @@ def test_reports_within_an_epoch_never_enter_the_history() -> None:
     run = run.with_progress(RunProgress(epoch=1, epochs=3, loss=0.6, val_loss=0.65))
     assert [h["epoch"] for h in run.history] == [1]
     assert run.history[0]["loss"] == 0.6 and "batch" not in run.history[0]
+    # A phase after training keeps the epoch count reached (the gate's deciding phase).
+    deciding = RunProgress.phase_only(RunPhase.DECIDING, NOW, after=run.progress)
+    assert (deciding.epoch, deciding.epochs, deciding.finishes_epoch) == (1, 3, False)
 
 
 def test_progress_survives_its_json_form_with_its_phase() -> None:

@@ -41,7 +41,7 @@
      accuracy), training solid and validation dashed, gridlines, labelled axes, and the
      values of the nearest epoch on hover. The server draws the same at load (web/charts.py). */
   var SVG = "http://www.w3.org/2000/svg";
-  var W = 340, H = 210, L = 44, R = 12, T = 26, B = 34;
+  var W = 340, H = 236, L = 48, R = 12, T = 26, B = 52;
   var SERIES = [
     { key: "", name: "training", colour: "#3457d5", dash: "" },
     { key: "val_", name: "validation", colour: "#c9731a", dash: "5 3" }
@@ -58,6 +58,12 @@
     var step = (high - low) / count, ticks = [];
     for (var i = 0; i <= count; i += 1) { ticks.push(low + step * i); }
     return ticks;
+  }
+
+  // Enough decimals that neighbouring ticks read differently (at least two).
+  function tickDigits(low, high, count) {
+    var step = (high - low) / count;
+    return Math.min(6, Math.max(2, Math.ceil(-Math.log10(step)) + 1));
   }
 
   function panel(title, metric, rows, fixed) {
@@ -80,9 +86,10 @@
       "aria-label": title + " per epoch", "data-metric": metric });
     svg.appendChild(el("title", {}, title + " per epoch"));
     svg.appendChild(el("text", { x: L, y: 15, "font-weight": "600" }, title));
+    var digits = tickDigits(low, high, 4);
     niceTicks(low, high, 4).forEach(function (v) {
       svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), "class": "grid" }));
-      svg.appendChild(el("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", "class": "tick" }, v.toFixed(2)));
+      svg.appendChild(el("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", "class": "tick" }, v.toFixed(digits)));
     });
     var every = Math.max(1, Math.ceil((last - first + 1) / 8));
     for (var e = first; e <= last; e += every) {
@@ -91,8 +98,9 @@
     }
     svg.appendChild(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, "class": "axis" }));
     svg.appendChild(el("line", { x1: L, x2: L, y1: T, y2: H - B, "class": "axis" }));
-    svg.appendChild(el("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle", "class": "axis-title" }, "epoch"));
-    var readout = el("text", { x: W - R, y: T - 6, "text-anchor": "end", "class": "chart-readout" }, "");
+    svg.appendChild(el("text", { x: (L + W - R) / 2, y: H - B + 28, "text-anchor": "middle", "class": "axis-title" }, "epoch"));
+    // The hovered (or focused) point's value, under the axis.
+    var readout = el("text", { x: L, y: H - 6, "class": "chart-readout" }, "");
     lines.forEach(function (line, index) {
       var coords = line.points.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" ");
       svg.appendChild(el("polyline", { points: coords, fill: "none", stroke: line.s.colour, "stroke-width": 2,
@@ -106,7 +114,7 @@
         dot.addEventListener("focus", show);
         svg.appendChild(dot);
       });
-      svg.appendChild(el("text", { x: L + 8 + index * 90, y: H - B - 6, fill: line.s.colour, "class": "legend" }, "— " + line.s.name));
+      svg.appendChild(el("text", { x: W - R - 160 + index * 80, y: 15, fill: line.s.colour, "class": "legend" }, "— " + line.s.name));
     });
     svg.appendChild(readout);
     svg.addEventListener("mouseleave", function () { readout.textContent = ""; });
@@ -123,14 +131,21 @@
     container.setAttribute("data-epochs", String(rows.length));
   }
 
-  // The parts of the run page outside the progress box that change when the run ends.
-  function showEnded(run) {
+  // The parts of the page outside the progress box that change when the run ends.
+  function showEnded(box, run) {
     var status = document.getElementById("run-status");
     if (status) { status.textContent = run.status; }
     var cancel = document.getElementById("cancel-run");
     if (cancel) { cancel.parentNode.removeChild(cancel); }
     var outcome = document.getElementById("run-outcome");
-    if (!outcome) { return; }
+    if (!outcome) {  // the dashboard: point to the run's page for the decision
+      var link = document.createElement("a");
+      link.href = box.getAttribute("data-run-page");
+      link.textContent = "See the decision";
+      link.className = "run-ended";
+      box.appendChild(link);
+      return;
+    }
     fetch(outcome.getAttribute("data-outcome"), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
@@ -164,7 +179,7 @@
           drawCharts(charts, run.history);
           document.getElementById("chart-section").hidden = false;
         }
-        if (ACTIVE.indexOf(run.status) < 0) { showEnded(run); return; }
+        if (ACTIVE.indexOf(run.status) < 0) { showEnded(box, run); return; }
         window.setTimeout(tick, POLL_MS);
       }).catch(function () { window.setTimeout(tick, POLL_MS * 2); });
     }
