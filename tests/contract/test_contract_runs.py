@@ -7,6 +7,7 @@ import pytest
 from catdog.domain import (
     ACTIVE_RUN_STATUSES,
     RetrainMode,
+    RunPhase,
     RunProgress,
     RunStatus,
     TrainingRun,
@@ -233,6 +234,35 @@ def test_record_progress_for_a_repeated_epoch_replaces_it(storage: Storage) -> N
     run = storage.runs.get("run-1")
     assert [(h["epoch"], h["loss"]) for h in run.history] == [(1, 0.8)]
     assert run.updated_at == at(1)  # progress without a time keeps the run's time
+
+
+def test_phases_and_batches_are_the_latest_progress_but_never_history(storage: Storage) -> None:
+    storage.runs.create("run-1", Trigger.SCHEDULE, at(1))
+    starting = RunProgress.phase_only(RunPhase.STARTING_INSTANCE, at(2))
+    storage.runs.record_progress("run-1", starting)
+    assert storage.runs.get("run-1").progress == starting
+    decoding = RunProgress.phase_only(RunPhase.DECODING, at(3), done=7, total=20)
+    storage.runs.record_progress("run-1", decoding)
+    assert storage.runs.get("run-1").progress == decoding
+    storage.runs.record_progress("run-1", RunProgress(epoch=1, epochs=2, loss=0.7))
+    within = RunProgress(
+        epoch=2,
+        epochs=2,
+        loss=0.6,
+        accuracy=0.7,
+        eta_seconds=4.0,
+        updated_at=at(5),
+        batch=3,
+        batches=9,
+        images_per_second=31.5,
+    )
+    storage.runs.record_progress("run-1", within)
+
+    run = storage.runs.get("run-1")
+    assert run.progress == within
+    assert run.progress.phase is RunPhase.TRAINING
+    assert [h["epoch"] for h in run.history] == [1]  # the batch report added nothing
+    assert run.updated_at == at(5)
 
 
 def test_record_progress_for_unknown_run(storage: Storage) -> None:

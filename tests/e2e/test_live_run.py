@@ -201,12 +201,12 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
         expect(page.locator(f'[data-alert="{run_id}.rejected"]')).to_be_visible()
 
     # A second run, cancelled from its page after the confirmation, frees the lock.
-    second = train_now(page)
-    assert second != run_id
+    cancelled = train_now(page)
+    assert cancelled != run_id
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#cancel-run-button").click()
     expect(page.locator("#run-status")).to_have_text("cancelled", timeout=30_000)
-    assert get_json(api, f"{web}/api/v1/training-runs/{second}")["status"] == "cancelled"
+    assert get_json(api, f"{web}/api/v1/training-runs/{cancelled}")["status"] == "cancelled"
     third = api.post(f"{web}/api/v1/training-runs", json={})
     assert third.status_code == 202, third.text
     third_id = third.json()["run_id"]
