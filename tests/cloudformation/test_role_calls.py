@@ -17,9 +17,11 @@ import pytest
 from moto import mock_aws
 
 from catdog.alerts import Alert, AlertKind, announce
+from catdog.champion import serve_champion_change
 from catdog.composition import build_ingest
-from catdog.domain import Trigger
+from catdog.domain import ModelStatus, ModelVersion, Trigger
 from catdog.errors import ServiceUnavailable
+from catdog.fleet.aws import AutoScalingFleet
 from catdog.notifiers import SnsNotifier
 from catdog.pending import PendingMessage, RetryPolicy, classify_announced
 from catdog.pipeline.cancel import cancel_run
@@ -27,6 +29,8 @@ from catdog.settings import AwsResources, Settings
 from catdog.storage.aws import build_aws_storage, create_aws_resources
 from catdog.storage.aws.pending_queue import SqsPendingQueue
 from catdog.storage.ports import Storage
+from tests.core.test_champion_serving import Instance
+from tests.core.test_fleet_aws import make_group
 from tests.factories import noise_image_bytes
 from web.uploads import UploadService
 from web.url_import import UrlImporter
@@ -80,6 +84,8 @@ class Recorder:
             self._add(f"sqs:{name}", params["QueueUrl"].rsplit("/", 1)[-1])
         elif service == "sns":
             self._add(f"sns:{name}", params["TopicArn"].rsplit(":", 1)[-1])
+        elif service in ("autoscaling", "ec2") and name.startswith("Describe"):
+            self.calls.add((f"{service}:{name}", "*"))  # no resource-level permissions
         else:
             raise AssertionError(f"unexpected call {service}:{name}")
 
@@ -240,3 +246,41 @@ def test_the_banner_and_acknowledging_an_alert_are_granted_to_the_web_role(
     world.storage.alerts.acknowledge(alert.alert_id, "erin", datetime.now(UTC))
     assert ("dynamodb:DeleteItem", "RunsTable") in world.recorder.calls  # the open marker
     _assert_granted(world.recorder.calls, resources, "WebFunctionRole")
+
+
+def test_signalling_every_instance_and_rolling_back_is_granted_to_the_signal_role(
+    world: World, resources: dict[str, Any]
+) -> None:
+    """SignalInferenceServer: list the group's instances, signal each, record the answers
+    on the run; one refuses the model, so the champion is rolled back."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    session.events.register("provide-client-params.*.*", world.recorder)
+    autoscaling = session.client("autoscaling", region_name=REGION)
+    ec2 = session.client("ec2", region_name=REGION)
+    make_group(autoscaling, ec2, "catdog-inference", 2)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for version, run_id in (("v1", None), ("v2", "v2")):
+        world.storage.registry.register(
+            ModelVersion(
+                version, f"models/{version}/", ModelStatus.CANDIDATE, at, {}, run_id=run_id
+            )
+        )
+    world.storage.registry.promote("v1", None, "test", "baseline", at)
+    world.storage.runs.create("v2", Trigger.MANUAL, at)
+    change = world.storage.registry.promote("v2", "v1", "pipeline", "passed the gate", at)
+    servers: dict[str, Instance] = {}  # by URL: the second instance refuses v2
+
+    def server_at(url: str) -> Instance:
+        return servers.setdefault(url, Instance(refuse={"v2"}) if servers else Instance())
+
+    fleet = AutoScalingFleet(autoscaling, ec2, "catdog-inference", 8501, server_at)
+    world.recorder.on = True
+    report = serve_champion_change(
+        world.storage.registry, world.storage.runs, fleet, change, "pipeline", lambda: at
+    )
+    assert report.rolled_back is not None and len(report.instances) == 2
+    assert ("autoscaling:DescribeAutoScalingGroups", "*") in world.recorder.calls
+    assert ("ec2:DescribeInstances", "*") in world.recorder.calls
+    _assert_granted(world.recorder.calls, resources, "SignalFunctionRole")

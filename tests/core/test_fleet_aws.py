@@ -41,7 +41,7 @@ def make_group(autoscaling: Any, ec2: Any, name: str, size: int) -> None:
         MinSize=size,
         MaxSize=4,
         DesiredCapacity=size,
-        AvailabilityZones=[f"{REGION}a"],
+        AvailabilityZones=[f"{autoscaling.meta.region_name}a"],
     )
 
 
