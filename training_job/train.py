@@ -33,17 +33,18 @@ __all__ = ["ProgressReporter", "Timer", "TrainingConfig", "fit"]
 class TrainingConfig:
     """Every hyperparameter of a training run."""
 
-    arch: str = "small_cnn"
-    input_size: int = 128
-    epochs: int = 30
-    batch_size: int = 32
-    seed: int = 1337
+    # Defaults shared with the product's settings live in Settings, once.
+    arch: str = Settings.default_arch
+    input_size: int = Settings.training_input_size
+    epochs: int = Settings.default_epochs
+    batch_size: int = Settings.training_batch_size
+    seed: int = Settings.training_seed
     learning_rate: float = 2e-3
     # "incremental": continue from the champion on new labels plus a replay sample
     # for about incremental_steps steps; "full": fit from scratch on every training image.
     retrain_mode: str = "incremental"
-    replay_size: int = 2000
-    incremental_steps: int = 300
+    replay_size: int = Settings.replay_size
+    incremental_steps: int = Settings.incremental_steps
     # A warm start continues from the champion's weights at this fraction of the rate.
     warm_start_lr_factor: float = 0.1
     warmup_epochs: int = 1
