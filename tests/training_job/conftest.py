@@ -11,7 +11,7 @@ from catdog.settings import Settings
 from catdog.storage.ports import Blob, BlobStore, Bucket
 from training_job.train import TrainingConfig
 
-TINY = {"input_size": 32, "epochs": 2, "batch_size": 8, "seed": 3}
+TINY = {"arch": "small_cnn", "input_size": 32, "epochs": 2, "batch_size": 8, "seed": 3}
 
 
 @pytest.fixture
