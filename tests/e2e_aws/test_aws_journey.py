@@ -285,8 +285,9 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
 
     # After `catdog deploy`, the user runs `catdog smoke --stack e2e`: every step passes,
     # and an alarm in ALARM makes it fail.
-    assert smoke(settings, client).run(), "catdog smoke failed"
     endpoint = {"region_name": REGION, "endpoint_url": settings.aws.endpoint_url}
+    create_stack_alarms(boto3.client("cloudwatch", **endpoint), STACK)
+    assert smoke(settings, client).run(), "catdog smoke failed"
     boto3.client("cloudwatch", **endpoint).set_alarm_state(
         AlarmName=f"{STACK}-inference-5xx", StateValue="ALARM", StateReason="test"
     )
@@ -298,12 +299,10 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
 def smoke(settings: Settings, client: Any) -> SmokeTest:
     """``catdog smoke --stack e2e`` with the emulated stack's clients and a manager token."""
     endpoint = {"region_name": REGION, "endpoint_url": settings.aws.endpoint_url}
-    cloudwatch = boto3.client("cloudwatch", **endpoint)
-    create_stack_alarms(cloudwatch, STACK)
     clients = SmokeClients(
         boto3.client("cloudformation", **endpoint),
         boto3.client("stepfunctions", **endpoint),
-        cloudwatch,
+        boto3.client("cloudwatch", **endpoint),
         FlaskApiHttp(client),
     )
     return SmokeTest(STACK, clients, SmokeOptions(manager_token(), 60, 600, 0.5))
