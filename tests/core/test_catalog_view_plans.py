@@ -12,6 +12,7 @@ from catdog.catalog_views import CatalogView, View
 from catdog.domain import ImageRecord, Prediction
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
+from catdog.storage.local.catalog import SqliteImageCatalog
 from tests.contract.support import at
 
 INDEX_OF = {
@@ -44,7 +45,9 @@ def test_each_view_reads_only_its_index(tmp_path: Path, view: View | str) -> Non
                 labeled_at=at(i) if i % 3 == 0 else None,
             )
         )
-    conn = storage.catalog._db.connection()  # type: ignore[attr-defined]
+    catalog = storage.catalog
+    assert isinstance(catalog, SqliteImageCatalog)
+    conn = catalog._db.connection()
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     chosen = CatalogView(prefix="img-0") if view == "prefix" else CatalogView(View(view))

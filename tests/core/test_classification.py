@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catdog.classification import classify_pending
+from catdog.classification import Predictor, classify_pending
 from catdog.composition import build_ingest
 from catdog.errors import InvalidImage, ServiceUnavailable
 from catdog.settings import Settings
@@ -17,7 +17,7 @@ class Result:
     model_version: str
 
 
-class ScriptedPredictor:
+class ScriptedPredictor(Predictor):
     """Answers from a script: a Result, or an exception to raise."""
 
     def __init__(self, answers: list[object]) -> None:

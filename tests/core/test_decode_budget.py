@@ -107,7 +107,9 @@ def test_only_the_first_frame_is_decoded() -> None:
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
     rgb, _ = decode_rgb(out.getvalue(), 10_000, unlimited_budget(), 8, "cover")
-    red, _, blue = rgb.getpixel((5, 5))  # type: ignore[misc]
+    pixel = rgb.getpixel((5, 5))
+    assert isinstance(pixel, tuple)
+    red, _, blue = pixel
     assert red > 200 and blue < 50
 
 

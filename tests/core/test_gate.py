@@ -40,11 +40,15 @@ def evidence(
 
 def test_wilson_interval_matches_hand_worked_values() -> None:
     # 9/10: centre (0.9 + 1.96^2/20) / (1 + 1.96^2/10) = 0.78898; half-width 0.19314.
-    low, high = wilson_interval(9, 10)  # type: ignore[misc]
+    interval = wilson_interval(9, 10)
+    assert interval is not None
+    low, high = interval
     assert low == pytest.approx(0.5958, abs=1e-4)
     assert high == pytest.approx(0.9821, abs=1e-4)
     # 2/2 ("100%" on two photos) is compatible with a 34% model.
-    low, high = wilson_interval(2, 2)  # type: ignore[misc]
+    interval = wilson_interval(2, 2)
+    assert interval is not None
+    low, high = interval
     assert low == pytest.approx(0.3424, abs=1e-4)
     assert high == 1.0
     assert wilson_interval(0, 0) is None

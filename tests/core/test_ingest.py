@@ -12,6 +12,7 @@ from catdog.errors import ImageTooLarge, InvalidImage, InvalidKey, KeyConflict, 
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from tests.factories import image_bytes, noise_image_bytes
+from tests.storage_support import crashing_before_the_record
 
 
 def test_ingest_stores_original_thumbnail_and_record(settings: Settings, storage: Storage) -> None:
@@ -76,19 +77,9 @@ def test_size_limit(settings: Settings, storage: Storage) -> None:
 
 
 def test_crash_between_blob_and_catalog_write_leaves_no_visible_image(
-    settings: Settings, storage: Storage
+    settings: Settings, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class CrashingCatalog:
-        def __init__(self, inner: object) -> None:
-            self._inner = inner
-
-        def create(self, record: object) -> None:
-            raise RuntimeError("power cut")
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._inner, name)
-
-    crashing = replace(storage, catalog=CrashingCatalog(storage.catalog))  # type: ignore[arg-type]
+    crashing = crashing_before_the_record(settings, RuntimeError("power cut"), monkeypatch)
     data = noise_image_bytes(4)
     with pytest.raises(RuntimeError):
         build_ingest(settings, crashing).ingest("k", data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,21 +17,9 @@ from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.local.blobs import LocalBlobStore
 from tests.factories import noise_image_bytes
+from tests.storage_support import crashing_before_the_record
 
 DAY = 24 * 3600.0
-
-
-class CrashingCatalog:
-    """The catalog of a process that dies just before the record is written."""
-
-    def __init__(self, real: object) -> None:
-        self._real = real
-
-    def create(self, record: object) -> None:
-        raise ServiceUnavailable("the process died here")
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._real, name)
 
 
 def age(blobs: LocalBlobStore, name: str, seconds: float) -> None:
@@ -41,15 +28,19 @@ def age(blobs: LocalBlobStore, name: str, seconds: float) -> None:
     os.utime(path, (then, then))
 
 
-def test_a_crash_before_the_record_leaves_orphans_that_are_swept(tmp_path: Path) -> None:
+def test_a_crash_before_the_record_leaves_orphans_that_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(data_dir=tmp_path)
     storage = build_local_storage(settings)
     blobs = storage.blobs
     assert isinstance(blobs, LocalBlobStore)
-    crashing = replace(storage, catalog=CrashingCatalog(storage.catalog))
+    crashing = crashing_before_the_record(
+        settings, ServiceUnavailable("the process died here"), monkeypatch
+    )
     orphan = noise_image_bytes(1)
     with pytest.raises(ServiceUnavailable):
-        build_ingest(settings, crashing).ingest("lost", orphan)  # type: ignore[arg-type]
+        build_ingest(settings, crashing).ingest("lost", orphan)
     kept = noise_image_bytes(2)
     build_ingest(settings, storage).ingest("kept", kept)
     orphan_sha, kept_sha = (hashlib.sha256(d).hexdigest() for d in (orphan, kept))

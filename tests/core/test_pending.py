@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +14,7 @@ from catdog.domain import Prediction
 from catdog.errors import InvalidImage, InvalidInput, ServiceUnavailable
 from catdog.pending import (
     PendingMessage,
+    PendingQueue,
     RetryPolicy,
     classify_announced,
     parse_sqs_event,
@@ -22,13 +24,14 @@ from catdog.storage.aws.pending_queue import SqsPendingQueue
 from catdog.storage.ports import Storage
 from tests.core.test_classification import Result, ScriptedPredictor
 from tests.factories import noise_image_bytes
+from tests.web.fakes import FakeInference
 from web.uploads import UploadService
 from web.url_import import UrlImporter
 
 RETRY = RetryPolicy(base_seconds=30, max_seconds=900)
 
 
-class RecordingQueue:
+class RecordingQueue(PendingQueue):
     def __init__(self, refuse: bool = False) -> None:
         self.announced: list[str] = []
         self.retries: list[tuple[str, int]] = []
@@ -112,16 +115,11 @@ def test_an_sqs_event_becomes_messages_with_their_delivery_counts() -> None:
         parse_sqs_event({"Records": [{"body": "not json", "receiptHandle": "r"}]})
 
 
-class DownInference:
-    def predict(self, data: bytes, content_type: str) -> Result:
-        raise ServiceUnavailable("connection refused")
-
-
 def _uploads(settings: Settings, storage: Storage, queue: RecordingQueue) -> UploadService:
     return UploadService(
         build_ingest(settings, storage),
         storage.catalog,
-        DownInference(),
+        FakeInference(down=True),
         UrlImporter(settings.max_upload_bytes, settings.url_import_timeout_s),
         settings.unsure_threshold,
         queue,
@@ -148,7 +146,8 @@ def test_an_announcement_that_fails_never_fails_the_upload(
 
 
 @pytest.fixture
-def sqs() -> Iterator[tuple[object, str]]:
+def sqs() -> Iterator[tuple[Any, str]]:
+    """moto's SQS: the client (boto3's clients are untyped here) and the queue url."""
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
     )
@@ -159,15 +158,15 @@ def sqs() -> Iterator[tuple[object, str]]:
 
 
 def test_the_sqs_adapter_announces_one_message_and_hides_it_for_the_backoff(
-    sqs: tuple[object, str],
+    sqs: tuple[Any, str],
 ) -> None:
     client, url = sqs
     queue = SqsPendingQueue(client, url)
     queue.announce("cat-1")
 
-    (received,) = client.receive_message(  # type: ignore[attr-defined]
-        QueueUrl=url, AttributeNames=["ApproximateReceiveCount"]
-    )["Messages"]
+    (received,) = client.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])[
+        "Messages"
+    ]
     (message,) = parse_sqs_event(
         {
             "Records": [
@@ -182,16 +181,16 @@ def test_the_sqs_adapter_announces_one_message_and_hides_it_for_the_backoff(
     assert (message.key, message.attempt) == ("cat-1", 1)
 
     queue.retry_later(message.receipt, 600)
-    assert "Messages" not in client.receive_message(QueueUrl=url)  # type: ignore[attr-defined]
+    assert "Messages" not in client.receive_message(QueueUrl=url)
     queue.retry_later(message.receipt, 0)
-    (again,) = client.receive_message(  # type: ignore[attr-defined]
-        QueueUrl=url, AttributeNames=["ApproximateReceiveCount"]
-    )["Messages"]
+    (again,) = client.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])[
+        "Messages"
+    ]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
 
 
 def test_the_sqs_adapter_reports_a_refused_send_as_service_unavailable(
-    sqs: tuple[object, str],
+    sqs: tuple[Any, str],
 ) -> None:
     client, url = sqs
     with pytest.raises(ServiceUnavailable):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 from hosts.embedded.supervisor import Child, ChildSpec, Supervisor
+from tests.polling import wait_until
 
 
 def spec(tmp_path: Path, code: str, name: str = "child") -> ChildSpec:
@@ -13,19 +13,10 @@ def spec(tmp_path: Path, code: str, name: str = "child") -> ChildSpec:
     )
 
 
-def wait_for(check: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def test_child_output_goes_to_its_log(tmp_path: Path) -> None:
     child = Child(spec(tmp_path, "print('hello from child')"))
     child.start()
-    wait_for(lambda: child.exit_code() == 0)
+    wait_until(lambda: child.exit_code() == 0, what="the child to exit with 0", timeout=10)
     child.stop()
     assert (tmp_path / "child.log").read_text().strip() == "hello from child"
 
@@ -53,12 +44,16 @@ def test_exited_child_is_restarted_after_backoff(tmp_path: Path) -> None:
     child = Child(spec(tmp_path, code))
     supervisor = Supervisor([child])
     supervisor.start()
-    wait_for(lambda: child.exit_code() is not None)
+    wait_until(lambda: child.exit_code() is not None, what="the child to exit", timeout=10)
     supervisor.watch_once(now=100.0)  # notices the exit, schedules a restart in 1 s
     assert child.restarts == 0
     supervisor.watch_once(now=100.5)
     assert child.restarts == 0
     supervisor.watch_once(now=101.5)
     assert child.restarts == 1
-    wait_for(lambda: counter.exists() and counter.read_text() == "xx")
+    wait_until(
+        lambda: counter.exists() and counter.read_text() == "xx",
+        what="the child to be restarted once",
+        timeout=10,
+    )
     supervisor.stop()

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from catdog.inference_client import InferenceClient
 from catdog.settings import Settings
 from tests.network import free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,12 +41,18 @@ class ServerProcess:
                 [*command, *self._args], cwd=ROOT, env=env, stdout=log, stderr=log
             )
         client = InferenceClient(self.url, timeout=2.0)
-        deadline = time.monotonic() + ready_timeout
-        while not client.is_ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not become ready:\n{self.log()}")
-            time.sleep(0.2)
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited with {process.returncode}")
+            return client.is_ready()
+
+        try:
+            wait_until(ready, what="the server to be ready", timeout=ready_timeout, interval=0.2)
+        except AssertionError as error:
+            self.stop()
+            raise RuntimeError(f"{error}:\n{self.log()}") from error
         return self
 
     def stop(self, timeout: float = 30.0) -> int:

@@ -30,6 +30,8 @@ from tests.inference_server.conftest import ADMIN_TOKEN, make_settings, promote
 from tests.inference_server.model_dirs import image_bytes
 from tests.inference_server.server_process import ServerProcess
 from tests.network import free_port
+from tests.polling import wait_until
+from tests.storage_support import champion_version
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +62,7 @@ def admin(registry_server: tuple[ServerProcess, Storage]) -> InferenceClient:
 
 
 def _serve(storage: Storage, client: InferenceClient, version: str) -> None:
-    if storage.registry.champion().version != version:  # type: ignore[union-attr]
+    if champion_version(storage.registry) != version:
         promote(storage.registry, version)
     client.reload(version)
 
@@ -132,10 +134,11 @@ def test_reconciliation_swaps_after_a_promote_without_any_signal(
     server, storage = registry_server
     _serve(storage, admin, "v1")
     promote(storage.registry, "v2")  # nobody tells the server
-    deadline = time.monotonic() + 60
-    while admin.model_info()["version"] != "v2" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert admin.model_info()["version"] == "v2"
+    wait_until(
+        lambda: admin.model_info()["version"] == "v2",
+        what="the server to reconcile to the champion v2",
+        timeout=60,
+    )
     assert "event=reconcile_swap served=v1 champion=v2" in server.log()
 
 

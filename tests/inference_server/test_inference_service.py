@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from inference_server.service import InferenceService, Reconciler
 from inference_server.sources import DirectorySource, FallbackSource, RegistrySource
 from tests.inference_server.conftest import promote
 from tests.inference_server.model_dirs import image_bytes
+from tests.polling import wait_until
 
 
 def test_predict_returns_the_contract(
@@ -116,23 +116,18 @@ def test_reconcile_does_not_retry_a_refused_champion(
 def test_the_reconciler_thread_heals_a_lost_reload_signal(
     service: InferenceService, storage: Storage
 ) -> None:
-    swapped = threading.Event()
-    original = service.holder.load_and_swap
-
-    def observed(model_dir: Path, version: str | None = None):
-        result = original(model_dir, version)
-        swapped.set()
-        return result
-
-    service.holder.load_and_swap = observed  # type: ignore[method-assign]
     reconciler = Reconciler(service, interval_s=0.05)
     reconciler.start()
     try:
         promote(storage.registry, "v3")  # and nobody tells the server
-        assert swapped.wait(timeout=60)
+        wait_until(
+            lambda: service.model_info()["version"] == "v3",
+            what="the reconciler to swap in the champion v3",
+            timeout=60,
+            interval=0.05,
+        )
     finally:
         reconciler.stop()
-    assert service.model_info()["version"] == "v3"
 
 
 def test_fallback_source_serves_the_baseline_until_there_is_a_champion(

@@ -1,6 +1,7 @@
 """A ``catdog up`` pipeline that starts a forced run, says READY, and waits to be killed.
 
-Run as ``python tests/pipeline/crashing_up.py`` with the settings in CATDOG_* variables.
+Run as ``python -m tests.pipeline.crashing_up`` from the repository root, with the
+settings in CATDOG_* variables.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import time
 from typing import Any
 
 from catdog.pipeline.compute import LocalProcessCompute
+from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from hosts.embedded.step_functions import LocalPipeline
+from tests.polling import wait_until
 
 RUN = "before-restart"
 SLEEPER = "import time; time.sleep(120)"
 
 
-class NoInferenceServer:
+class NoInferenceServer(InferenceSignal):
     def reload(self, version: str | None = None) -> dict[str, Any]:
         raise RuntimeError("this run never gets that far")
 
@@ -36,10 +39,11 @@ def main() -> None:
     pipeline.start()
     body = {"trigger": "manual", "force": True, "wait_seconds": 1}
     pipeline.orchestrator.start_execution(body, RUN)
-    deadline = time.monotonic() + 60
-    while not (compute.pid_file(RUN).exists() and storage.runs.active()):
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.1)
+    wait_until(
+        lambda: compute.pid_file(RUN).exists() and storage.runs.active(),
+        what="the run to start",
+        timeout=60,
+    )
     print("READY", flush=True)
     time.sleep(300)
 

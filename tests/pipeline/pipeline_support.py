@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,11 +21,14 @@ from catdog.domain import (
     RunStatus,
 )
 from catdog.errors import CanaryMismatch, ServiceUnavailable
-from catdog.pipeline.compute import ComputeState, ComputeStatus
+from catdog.pipeline.compute import ComputeState, ComputeStatus, TrainCompute
 from catdog.pipeline.executions import ExecutionDetail
+from catdog.pipeline.ports import InferenceSignal
 from catdog.storage.ports import Storage
 from hosts.embedded.step_functions import LocalPipeline
 from tests.gate_metrics import paired_metrics
+from tests.polling import wait_until
+from tests.storage_support import champion_version
 
 BASELINE = "baseline"
 
@@ -41,7 +43,7 @@ class TrainingScript:
     release: threading.Event | None = None
 
 
-class FakeTrainCompute:
+class FakeTrainCompute(TrainCompute):
     """Trains in a thread the way ``python -m training_job`` does: pending -> training,
     progress, then a complete artifact (written with the real ``write_artifact``) and exit,
     or the run marked failed and exit."""
@@ -111,7 +113,7 @@ class FakeTrainCompute:
 
 
 @dataclass
-class FakeInferenceServer:
+class FakeInferenceServer(InferenceSignal):
     """Serves whatever it is told to reload; "down" for the first ``down_for`` calls."""
 
     storage: Storage
@@ -125,8 +127,7 @@ class FakeInferenceServer:
         if len(self.calls) <= self.down_for:
             raise ServiceUnavailable("connection refused")
         if version is None:
-            champion = self.storage.registry.champion()
-            version = None if champion is None else champion.version
+            version = champion_version(self.storage.registry)
         if version in self.refuse:
             raise CanaryMismatch(f"{version} does not reproduce its canary probabilities")
         self.served = version
@@ -149,13 +150,12 @@ def wait_for_state(
     pipeline: LocalPipeline, name: str, state: str, timeout: float = 30.0
 ) -> ExecutionDetail:
     """Poll (bounded) until the execution has entered ``state``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        detail = pipeline.orchestrator.describe_execution(name)
-        if state in detail.state_names:
-            return detail
-        assert time.monotonic() < deadline, f"{name} never entered {state}: {detail.state_names}"
-        time.sleep(0.1)
+    return wait_until(
+        lambda: pipeline.orchestrator.describe_execution(name),
+        done=lambda detail: state in detail.state_names,
+        what=f"{name} to enter {state}",
+        timeout=timeout,
+    )
 
 
 def add_labels(storage: Storage, count: int, at: datetime | None = None) -> None:

@@ -22,11 +22,14 @@ from tests.pipeline.pipeline_support import (
     run,
     wait_for_state,
 )
+from tests.storage_support import champion_version
 
 
 def cancel(
     pipeline: LocalPipeline, storage: Storage, compute: FakeTrainCompute, run_id: str
 ) -> Any:
+    deps = pipeline.deps
+    assert deps is not None, "the pipeline has not been started"
     return cancel_run(
         run_id,
         "alice",
@@ -34,7 +37,7 @@ def cancel(
         registry=storage.registry,
         executions=pipeline.orchestrator,
         compute=compute,
-        clock=pipeline.deps.clock if pipeline.deps else None,  # type: ignore[arg-type]
+        clock=deps.clock,
     )
 
 
@@ -60,7 +63,7 @@ def test_cancel_during_the_wait_loop(
     assert storage.runs.get("cancel-wait").status is RunStatus.CANCELLED
     assert storage.runs.active() is None
     assert compute.stopped == ["cancel-wait"]
-    assert storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == BASELINE
     # Archived as cancelled, and the lock is free for the next run.
     pipeline.archive_finished()
     rows = pipeline.orchestrator.list_page(ExecutionQuery.parse("cancelled")).rows
@@ -96,7 +99,7 @@ def test_cancel_during_validation(
     assert detail.state_names[-1] == "ValidateModel"  # nothing ran after it: no promotion
     assert storage.runs.get("cancel-validate").status is RunStatus.CANCELLED
     assert storage.runs.active() is None
-    assert storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == BASELINE
     # A model the stopped validation registered is rejected by the next execution.
     run(pipeline, "next-tick", trigger="schedule")
     models = {m.version: m.status for m in storage.registry.list()}

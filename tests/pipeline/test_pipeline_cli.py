@@ -9,6 +9,7 @@ from catdog.storage.ports import Storage
 from hosts.cli import main
 from tests.network import free_port
 from tests.pipeline.pipeline_support import BASELINE, install_champion
+from tests.storage_support import champion_version
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def test_pipeline_run_waits_and_prints_the_outcome(
     assert name.startswith("manual-")
     assert "promoted - accuracy 0.9500 on 400 evaluation images passes every rule" in out
     assert out.endswith(f"- now serving {name}")
-    assert storage.registry.champion().version == name  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == name
 
     assert main(["executions"]) == 0
     listing = capsys.readouterr().out

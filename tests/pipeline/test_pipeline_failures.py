@@ -7,14 +7,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from catdog.domain import Mode, RunStatus
 from catdog.errors import NotFound
-from catdog.pipeline.compute import LocalProcessCompute
+from catdog.pipeline.compute import ComputeStatus, LocalProcessCompute, TrainCompute
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from tests.pipeline.pipeline_support import (
@@ -27,6 +26,8 @@ from tests.pipeline.pipeline_support import (
     set_mode,
     wait_for_state,
 )
+from tests.polling import wait_until
+from tests.storage_support import champion_version
 
 SLEEPER = "import time; time.sleep(120)"
 
@@ -63,7 +64,7 @@ def test_training_process_killed_mid_run(
     assert run_record.status is RunStatus.FAILED
     assert run_record.error is not None and run_record.error.startswith("TrainingFailed:")
     assert not compute.status("killed").running
-    assert storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == BASELINE
     assert inference.calls == [] and inference.served == BASELINE
     assert compute.log_file("killed").exists()
 
@@ -94,10 +95,14 @@ def test_two_triggers_at_once_make_exactly_one_run(
     for thread in threads:
         thread.join(timeout=30)
     # Training is held until one execution has lost the lock and finished.
-    deadline = time.monotonic() + 30
-    while all(pipeline.orchestrator.describe_live(arn).summary.running for arn in arns.values()):
-        assert time.monotonic() < deadline, "neither execution finished while training was held"
-        time.sleep(0.1)
+    wait_until(
+        lambda: (
+            not all(
+                pipeline.orchestrator.describe_live(arn).summary.running for arn in arns.values()
+            )
+        ),
+        what="one execution to finish while training was held",
+    )
     release.set()
     details = {}
     for name, arn in arns.items():
@@ -113,10 +118,7 @@ def test_two_triggers_at_once_make_exactly_one_run(
     runs = storage.runs.list().items
     assert [r.run_id for r in runs] == [winner.summary.name]
     assert compute.started == [winner.summary.name]
-    assert storage.registry.champion().version == winner.summary.name  # type: ignore[union-attr]
-
-
-CRASHING_UP = Path(__file__).with_name("crashing_up.py")
+    assert champion_version(storage.registry) == winner.summary.name
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def crashed_up(settings: Settings, storage: Storage) -> str:
     env = {**os.environ, **settings.to_env()}
     env.pop("MOTO_PORT", None)
     child = subprocess.Popen(
-        [sys.executable, str(CRASHING_UP)],
+        [sys.executable, "-m", "tests.pipeline.crashing_up"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -170,17 +172,17 @@ def test_run_orphaned_by_a_restart_is_failed_by_the_next_execution(
     assert leftover_compute.stopped == [crashed_up]
     with pytest.raises(NotFound):
         storage.registry.get(crashed_up)  # its training never produced a model
-    assert storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == BASELINE
 
     # And the lock is free again.
     detail = run(pipeline, "after-restart-2", trigger="manual", force=True)
     assert detail.summary.status == "SUCCEEDED", detail.cause
     assert detail.output["orphans_failed"] == []
     assert detail.output["outcome"] == "promoted"
-    assert storage.registry.champion().version == "after-restart-2"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "after-restart-2"
 
 
-class FakeOrphanAwareCompute:
+class FakeOrphanAwareCompute(TrainCompute):
     """New runs train in the fake; runs of the crashed process are the real leftover's."""
 
     def __init__(self, fake: FakeTrainCompute, leftover: LocalProcessCompute) -> None:
@@ -188,10 +190,10 @@ class FakeOrphanAwareCompute:
         self._leftover = leftover
         self.stopped: list[str] = []
 
-    def start(self, run_id: str):  # type: ignore[no-untyped-def]
+    def start(self, run_id: str) -> ComputeStatus:
         return self._fake.start(run_id)
 
-    def status(self, run_id: str):  # type: ignore[no-untyped-def]
+    def status(self, run_id: str) -> ComputeStatus:
         if self._leftover.pid_file(run_id).exists():
             return self._leftover.status(run_id)
         return self._fake.status(run_id)

@@ -18,6 +18,7 @@ from tests.pipeline.pipeline_support import (
     run,
     set_mode,
 )
+from tests.storage_support import champion_version
 
 GATES = ["CheckManagerMode", "ModeAllowsTraining", "CheckLabelThreshold", "EnoughNewLabels"]
 TRAINING = ["CreateTrainingRun", "StartTrainInstance", "WaitForTraining", "CheckArtifact"]
@@ -179,7 +180,7 @@ def test_training_job_failure_fails_the_execution(
     assert detail.error == "TrainingFailed"
     assert "out of memory" in (detail.cause or "")
     assert storage.runs.get("fail-1").status is RunStatus.FAILED
-    assert storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == BASELINE
     assert compute.stopped == ["fail-1"]
     assert inference.calls == []
 

@@ -19,6 +19,7 @@ from catdog.pipeline.compute import LocalProcessCompute
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from tests.pipeline.pipeline_support import FakeInferenceServer, run, set_mode
+from tests.storage_support import champion_version
 from training_job.model import make_model
 from training_job.train import seed_everything
 
@@ -66,7 +67,7 @@ def test_real_training_job_is_validated_promoted_and_served(
     run_record = storage.runs.get("real-1")
     assert run_record.status is RunStatus.PROMOTED
     assert run_record.progress is not None and run_record.progress.epoch == 4
-    assert storage.registry.champion().version == "real-1"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "real-1"
     assert inference.served == "real-1"
     assert not compute.status("real-1").running
 
@@ -130,7 +131,7 @@ def test_a_genuinely_better_challenger_beats_a_weak_champion_on_the_same_images(
     assert evidence["challenger_accuracy"] >= 0.9
     assert evidence["challenger_only"] > evidence["champion_only"]
     assert storage.runs.get("full-1").retrain_mode is RetrainMode.FULL
-    assert storage.registry.champion().version == "full-1"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "full-1"
     assert inference.served == "full-1"
 
 
@@ -157,5 +158,5 @@ def test_a_handful_of_labels_is_rejected_for_too_little_evidence(
     run_record = storage.runs.get("few-1")
     assert run_record.status is RunStatus.REJECTED
     assert run_record.error == detail.output["reason"]
-    assert storage.registry.champion().version == "weak"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "weak"
     assert inference.served == "weak"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 import socket
-import time
 
 import pytest
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -22,6 +21,7 @@ from hosts.embedded import lambda_seam as seam
 from hosts.embedded.forget import forget_execution, held_executions
 from tests.network import free_port
 from tests.pipeline.pipeline_support import run, set_mode
+from tests.polling import wait_until
 
 
 def test_moto_still_has_the_lambda_seam() -> None:
@@ -32,7 +32,7 @@ def test_moto_still_has_the_lambda_seam() -> None:
 
 
 def test_a_changed_seam_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    def invoke(self, function_name, qualifier, body):  # type: ignore[no-untyped-def]
+    def invoke(self: object, function_name: str, qualifier: str | None, body: bytes) -> bytes:
         return b""
 
     monkeypatch.setattr(seam, "_original", invoke)
@@ -65,11 +65,11 @@ def test_scheduler_starts_named_schedule_executions(
 ) -> None:
     set_mode(storage, Mode.MANUAL)
     pipeline = start_pipeline(settings_=settings.with_changes(schedule_seconds=0.5), schedule=True)
-    deadline = time.monotonic() + 30
-    while len(pipeline.orchestrator.list_executions()) < 2:
-        assert time.monotonic() < deadline, "the scheduler started fewer than 2 executions"
-        time.sleep(0.1)
-    executions = pipeline.orchestrator.list_executions()
+    executions = wait_until(
+        pipeline.orchestrator.list_executions,
+        done=lambda started: len(started) >= 2,
+        what="the scheduler to start 2 executions",
+    )
     assert all(e.name.startswith("schedule-") for e in executions)
     assert len({e.name for e in executions}) == len(executions)
     first = pipeline.orchestrator.wait(executions[-1].execution_arn, timeout=30, poll=0.1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -18,6 +17,7 @@ from catdog.inference_client import InferenceClient
 from catdog.storage.ports import Storage
 from tests.network import free_port
 from tests.pipeline.pipeline_support import BASELINE, install_champion
+from tests.polling import wait_until
 
 TOKEN = "signal-test-token"
 
@@ -66,13 +66,15 @@ def test_signal_retries_until_the_real_client_reaches_the_server(
     )
     serving = False
     try:
-        deadline = time.monotonic() + 60
-        while not any(
-            e["type"] == "TaskFailed" and "ServiceUnavailable" in str(e)
-            for e in pipeline.orchestrator.describe_live(arn).events
-        ):
-            assert time.monotonic() < deadline, "the signal never failed while the server was down"
-            time.sleep(0.05)
+        wait_until(
+            lambda: any(
+                e["type"] == "TaskFailed" and "ServiceUnavailable" in str(e)
+                for e in pipeline.orchestrator.describe_live(arn).events
+            ),
+            what="the signal to fail while the server was down",
+            timeout=60,
+            interval=0.05,
+        )
         server.server_activate()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         serving = True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +14,7 @@ from catdog.errors import RunAlreadyActive
 from catdog.pipeline.compute import ComputeState, LocalProcessCompute
 from catdog.pipeline.ec2_compute import RUN_TAG, Ec2TrainCompute
 from catdog.settings import Settings
+from tests.polling import wait_until
 
 SCRIPT = (
     "import os, sys, time;"
@@ -21,15 +23,17 @@ SCRIPT = (
 )
 
 
-def command(seconds: float):  # type: ignore[no-untyped-def]
+def command(seconds: float) -> Callable[[str], list[str]]:
     return lambda run_id: [sys.executable, "-c", SCRIPT, run_id, str(seconds)]
 
 
 def wait_until_stopped(compute: LocalProcessCompute, run_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while compute.status(run_id).running:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: compute.status(run_id),
+        done=lambda status: not status.running,
+        what=f"run {run_id}'s process to stop",
+        interval=0.05,
+    )
 
 
 def test_local_process_runs_with_the_settings_and_logs_to_a_file(settings: Settings) -> None:
@@ -66,7 +70,9 @@ def test_a_reused_pid_is_not_mistaken_for_the_run(settings: Settings) -> None:
 
 
 @pytest.fixture
-def ec2():  # type: ignore[no-untyped-def]
+def ec2() -> Iterator[tuple[Any, str]]:
+    """A stopped instance on moto: the EC2 client (boto3's clients are untyped here) and
+    the instance id."""
     with mock_aws():
         client = boto3.client("ec2", region_name="us-east-1")
         image = client.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
@@ -75,7 +81,7 @@ def ec2():  # type: ignore[no-untyped-def]
         yield client, instance["InstanceId"]
 
 
-def test_ec2_compute_tags_the_instance_with_the_run_and_starts_it(ec2) -> None:  # type: ignore[no-untyped-def]
+def test_ec2_compute_tags_the_instance_with_the_run_and_starts_it(ec2: tuple[Any, str]) -> None:
     client, instance_id = ec2
     compute = Ec2TrainCompute(client, instance_id)
     assert compute.status("r1").state is ComputeState.NOT_STARTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +12,13 @@ import pytest
 from catdog.errors import InvalidInput
 from catdog.preprocessing import preprocess_bytes
 from inference_server.classifier import Classifier
-from tests.training_job.conftest import TINY
+from tests.training_job.conftest import TINY_CONFIG
 from tests.training_job.training_images import write_class_folder
 from training_job.artifact import DirectoryArtifactSink
 from training_job.data import folder_examples
 from training_job.export import export_model_dir
 from training_job.job import run_training
 from training_job.model import trainable_core
-from training_job.train import TrainingConfig
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def test_export_keeps_the_network_and_history_and_redoes_the_measurements(
     tmp_path: Path, class_folder: Path
 ) -> None:
     single = tmp_path / "single"
-    config = TrainingConfig(**{**TINY, "epochs": 1, "flip_average": False})  # type: ignore[arg-type]
+    config = replace(TINY_CONFIG, epochs=1, flip_average=False)
     trained = run_training(
         folder_examples(class_folder), config, DirectoryArtifactSink(single), version="v9"
     )
@@ -72,7 +72,7 @@ def test_export_keeps_the_network_and_history_and_redoes_the_measurements(
 
 def test_export_refuses_other_data(tmp_path: Path, class_folder: Path) -> None:
     single = tmp_path / "single"
-    config = TrainingConfig(**{**TINY, "epochs": 1, "flip_average": False})  # type: ignore[arg-type]
+    config = replace(TINY_CONFIG, epochs=1, flip_average=False)
     run_training(folder_examples(class_folder), config, DirectoryArtifactSink(single), version="v")
     other = write_class_folder(tmp_path / "other", per_class=40, seed=5)
     with pytest.raises(InvalidInput):

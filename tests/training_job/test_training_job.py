@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from catdog.preprocessing import preprocess_bytes
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from inference_server.classifier import Classifier
-from tests.training_job.conftest import TINY, RecordingBlobStore
+from tests.training_job.conftest import TINY_CONFIG, RecordingBlobStore
 from tests.training_job.training_images import class_image_bytes, write_class_folder
 from training_job.artifact import BlobArtifactSink, DirectoryArtifactSink
 from training_job.data import (
@@ -32,7 +32,7 @@ from training_job.data import (
 from training_job.evaluate import load_model
 from training_job.job import Champion, run_training
 from training_job.model import make_model, trainable_core
-from training_job.train import TrainingConfig, seed_everything
+from training_job.train import seed_everything
 
 pytestmark = pytest.mark.slow
 
@@ -56,9 +56,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     examples = folder_examples(write_class_folder(root / "dataset", per_class=LEARNABLE_PER_CLASS))
     metrics = run_training(
         examples,
-        TrainingConfig(**{**TINY, "epochs": LEARNING_EPOCHS}),
+        replace(TINY_CONFIG, epochs=LEARNING_EPOCHS),
         BlobArtifactSink(blobs, "v1"),
-        version="v1",  # type: ignore[arg-type]
+        version="v1",
     )
     return Trained(metrics, blobs, root / "cache")
 
@@ -126,7 +126,7 @@ def test_a_crash_before_success_leaves_no_success(tmp_path: Path, class_folder: 
     with pytest.raises(OSError, match="injected crash"):
         run_training(
             folder_examples(class_folder),
-            TrainingConfig(**{**TINY, "epochs": 1}),  # type: ignore[arg-type]
+            replace(TINY_CONFIG, epochs=1),
             BlobArtifactSink(blobs, "v2"),
             version="v2",
         )
@@ -157,7 +157,7 @@ def test_same_seed_gives_the_same_model(tmp_path: Path, class_folder: Path) -> N
     for name in ("a", "b"):
         run_training(
             examples,
-            TrainingConfig(**TINY),  # type: ignore[arg-type]
+            TINY_CONFIG,
             DirectoryArtifactSink(tmp_path / name),
             version=name,
         )
@@ -166,8 +166,8 @@ def test_same_seed_gives_the_same_model(tmp_path: Path, class_folder: Path) -> N
         np.testing.assert_array_equal(first, second)
     # Equal because training is deterministic, not because it did nothing: the
     # trained weights moved away from the same seed's initial weights.
-    seed_everything(TINY["seed"])
-    initial = make_model("small_cnn", TINY["input_size"]).get_weights()
+    seed_everything(TINY_CONFIG.seed)
+    initial = make_model("small_cnn", TINY_CONFIG.input_size).get_weights()
     moved = [not np.allclose(a, b) for a, b in zip(outputs[0], initial, strict=True)]
     assert sum(moved) > len(moved) // 2
 
@@ -189,7 +189,7 @@ def test_warm_start_begins_from_the_champion_weights(
 
     monkeypatch.setattr(job_module, "fit", spy_fit)
     # A different requested size: a warm start takes the champion's architecture and size.
-    config = TrainingConfig(**{**TINY, "input_size": 48, "epochs": 1})  # type: ignore[arg-type]
+    config = replace(TINY_CONFIG, input_size=48, epochs=1)
     metrics = run_training(
         folder_examples(class_folder),
         config,
@@ -231,7 +231,7 @@ def test_a_class_found_only_on_the_evaluation_side_is_a_clear_error(tmp_path: Pa
     with pytest.raises(InvalidInput) as raised:
         run_training(
             cats + dogs,
-            TrainingConfig(**TINY),  # type: ignore[arg-type]
+            TINY_CONFIG,
             DirectoryArtifactSink(tmp_path / "none"),
             version="none",
         )
@@ -249,7 +249,7 @@ def test_a_warm_start_from_a_single_view_champion_is_served_single_view(
     single_view = trainable_core(served)
     metrics = run_training(
         folder_examples(class_folder),
-        TrainingConfig(**{**TINY, "epochs": 1}),  # type: ignore[arg-type]
+        replace(TINY_CONFIG, epochs=1),
         DirectoryArtifactSink(tmp_path / "single"),
         version="v4",
         champion=Champion("v1-core", single_view),

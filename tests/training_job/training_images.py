@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from catdog.domain import ImageRecord, Label
+from catdog.domain import LABELS, ImageRecord, Label
 from catdog.storage.ports import Storage
 
 SIZE = 40
@@ -33,7 +33,7 @@ def class_image_bytes(label: Label, seed: int, size: int = SIZE, fmt: str = "PNG
 
 def write_class_folder(root: Path, per_class: int, seed: int = 0) -> Path:
     """``root/cat`` and ``root/dog`` with ``per_class`` images each."""
-    for offset, label in enumerate(("cat", "dog")):
+    for offset, label in enumerate(LABELS):
         folder = root / label
         folder.mkdir(parents=True, exist_ok=True)
         for index in range(per_class):
@@ -50,7 +50,7 @@ def add_labeled_images(
 
     moment = at or datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     latest: datetime | None = None
-    for offset, label in enumerate(("cat", "dog")):
+    for offset, label in enumerate(LABELS):
         for index in range(per_class):
             data = class_image_bytes(label, seed * 100_000 + offset * 10_000 + index)
             key = f"{label}-{seed}-{index}.png"

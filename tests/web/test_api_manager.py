@@ -11,6 +11,7 @@ from catdog.clock import utc_now
 from catdog.domain import ModelStatus, ModelVersion, RunProgress
 from catdog.storage.ports import Storage
 from tests.factories import noise_image_bytes
+from tests.storage_support import champion_version
 from tests.web.conftest import MANAGER
 from tests.web.fakes import FakeInference, FakeOrchestrator
 
@@ -173,7 +174,7 @@ def test_promotion_and_rollback_need_the_expected_champion(
     )
     assert response.status_code == 400
     assert "expected_champion" in response.get_json()["error"]["message"]
-    assert storage.registry.champion().version == "v2"
+    assert champion_version(storage.registry) == "v2"
     assert inference.reloaded == []
 
 
@@ -236,7 +237,7 @@ def test_a_model_the_server_refuses_is_rolled_back(client, auth_header, storage:
     body = response.get_json()
     assert body["served"] is False
     assert "so v1 stays" in body["detail"]
-    assert storage.registry.champion().version == "v1"
+    assert champion_version(storage.registry) == "v1"
     reasons = [change.reason for change in storage.registry.history()]
     assert reasons[0].startswith("automatic roll back: the inference server refused v2")
 
@@ -262,10 +263,10 @@ def test_the_api_promotes_a_rejected_model_only_as_an_override(
             "/api/v1/models/v2/promote", json={**body, **refused}, headers=auth_header
         )
         assert response.status_code == 400
-    assert storage.registry.champion().version == "v1"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "v1"
     response = client.post(
         "/api/v1/models/v2/promote", json={**body, "override": True}, headers=auth_header
     )
     assert response.status_code == 200
     assert response.get_json()["change"]["override"] is True
-    assert storage.registry.champion().version == "v2"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "v2"

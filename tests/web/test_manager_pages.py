@@ -12,6 +12,7 @@ from catdog.domain import ModelStatus, ModelVersion, RunProgress, RunStatus
 from catdog.storage.ports import Storage
 from tests.factories import noise_image_bytes
 from tests.gate_metrics import paired_metrics
+from tests.storage_support import champion_version
 from tests.web.conftest import MANAGER, csrf_from
 from tests.web.fakes import FakeInference, FakeOrchestrator
 from web.app import create_app
@@ -238,7 +239,7 @@ def test_models_page_promotes_and_rolls_back_with_history(
         data={"csrf_token": token, "expected_champion": "v1", "reason": "better on new photos"},
     )
     assert response.status_code == 303
-    assert storage.registry.champion().version == "v2"
+    assert champion_version(storage.registry) == "v2"
     assert inference.reloaded == ["v2"]
     html = manager_client.get("/manager/models").get_data(as_text=True)
     assert "v2 is now the champion; the inference server serves v2." in html
@@ -252,14 +253,14 @@ def test_models_page_promotes_and_rolls_back_with_history(
         data={"csrf_token": token, "expected_champion": "v1", "reason": "stale"},
     )
     assert stale.status_code == 409
-    assert storage.registry.champion().version == "v2"
+    assert champion_version(storage.registry) == "v2"
 
     inference.down = True
     response = manager_client.post(
         "/manager/models/v1/promote",
         data={"csrf_token": token, "expected_champion": "v2", "reason": "roll back"},
     )
-    assert storage.registry.champion().version == "v1"
+    assert champion_version(storage.registry) == "v1"
     html = manager_client.get("/manager/models").get_data(as_text=True)
     assert "will load it when it is back" in html
 
@@ -299,7 +300,7 @@ def test_a_rejected_model_can_be_promoted_only_as_a_recorded_override(
     )
     assert plain.status_code == 400
     assert "promote it as an override" in plain.get_data(as_text=True)
-    assert storage.registry.champion().version == "v1"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "v1"
     response = manager_client.post(
         "/manager/models/v2/promote",
         data={
@@ -310,7 +311,7 @@ def test_a_rejected_model_can_be_promoted_only_as_a_recorded_override(
         },
     )
     assert response.status_code == 303
-    assert storage.registry.champion().version == "v2"  # type: ignore[union-attr]
+    assert champion_version(storage.registry) == "v2"
     change = storage.registry.history()[0]
     assert change.override and change.by == MANAGER
     history = manager_client.get("/manager/models").get_data(as_text=True)
