@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hosts.deploy.stack import stack_outputs, stack_parameters
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hosts.deploy.stack import stack_outputs, stack_parameters, stack_status
 
 DECISIONS = ("promoted", "rejected")
 NOT_FINISHED = "RUNNING"
@@ -91,6 +93,8 @@ class SmokeTest:
                 result = StepResult(name, True, step())
             except SmokeFailed as exc:
                 result = StepResult(name, False, str(exc))
+            except (BotoCoreError, ClientError) as exc:  # an AWS call the step needed failed
+                result = StepResult(name, False, f"AWS answered: {exc}")
             self.results.append(result)
             self.say(result.line())
             if not result.ok:
@@ -99,6 +103,8 @@ class SmokeTest:
 
     # ------------------------------------------------------------------ steps
     def _outputs(self) -> str:
+        if stack_status(self.clients.cloudformation, self.stack) is None:
+            raise SmokeFailed(f"there is no stack named {self.stack} (run `catdog deploy` first)")
         outputs = stack_outputs(self.clients.cloudformation, self.stack)
         missing = [k for k in ("WebUrl", "StateMachineArn") if k not in outputs]
         if missing:
@@ -222,7 +228,7 @@ class SmokeTest:
             if found:
                 return found
             if self.clock() >= deadline:
-                raise SmokeFailed(f"no {what} after {timeout:.0f} s")
+                raise SmokeFailed(f"gave up waiting for {what} after {timeout:.0f} s")
             self.sleep(self.options.poll_s)
 
 
