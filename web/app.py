@@ -110,13 +110,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Blueprints of manager pages: a logged-out visitor is sent to the login form.
+MANAGER_PAGES = ("manager", "manager_pipeline", "manager_alerts")
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CatdogError)
     def domain_error(error: CatdogError) -> Any:
         status = error.http_status
         if status == 500:
             log.exception("unexpected domain error", exc_info=error)
-        manager_page = request.blueprint in ("manager", "manager_pipeline") and not _wants_json()
+        manager_page = request.blueprint in MANAGER_PAGES and not _wants_json()
         if isinstance(error, Unauthorized) and manager_page:
             return redirect(url_for("login.form", next=request.full_path.rstrip("?")))
         response = (

@@ -15,7 +15,7 @@ from tests.web.conftest import MANAGER, PASSWORD, csrf_from
 from tests.web.fakes import FakeInference
 from web.app import create_app
 
-PROTECTED_BLUEPRINTS = {"manager", "manager_pipeline", "api_manager"}
+PROTECTED_BLUEPRINTS = {"manager", "manager_pipeline", "manager_alerts", "api_manager"}
 # Routes anyone may use. A new route must be added here on purpose, or be protected.
 PUBLIC_ENDPOINTS = {
     "static",
