@@ -8,9 +8,10 @@ import ipaddress
 import json
 import logging
 import math
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from catdog.errors import (
@@ -26,7 +27,6 @@ from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
 from catdog.inference_client import REQUEST_ID_HEADER
 from catdog.rate_limits import MemoryBuckets, RateLimiter, anonymous_rules
 from catdog.settings import Settings
-from inference_server.service import InferenceService
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,25 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
+class PredictionService(Protocol):
+    """What the endpoints ask of the data plane (``inference_server.service.InferenceService``);
+    each raises catdog's typed errors, which the app maps to statuses."""
+
+    def predict(self, data: bytes) -> dict[str, Any]: ...
+
+    def model_info(self) -> dict[str, Any]: ...
+
+    def reload(self, version: str | None = None) -> dict[str, Any]: ...
+
+
+class _InOrderJSON(DefaultJSONProvider):
+    """Responses keep the order the service built them in."""
+
+    sort_keys = False
+
+
 def create_app(
-    service: InferenceService, settings: Settings, limiter: RateLimiter | None = None
+    service: PredictionService, settings: Settings, limiter: RateLimiter | None = None
 ) -> Flask:
     """The inference server's WSGI app, built around an existing service.
 
@@ -65,7 +82,7 @@ def create_app(
     app.extensions["inference_limiter"] = limiter or RateLimiter(
         MemoryBuckets(), anonymous_rules(settings.rate_limit_burst, settings.rate_limit_per_minute)
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = _InOrderJSON(app)
     app.register_blueprint(api)
     app.register_error_handler(CatdogError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -75,8 +92,8 @@ def create_app(
     return app
 
 
-def _service() -> InferenceService:
-    service: InferenceService = current_app.extensions["inference_service"]
+def _service() -> PredictionService:
+    service: PredictionService = current_app.extensions["inference_service"]
     return service
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from argon2 import PasswordHasher
@@ -101,9 +101,16 @@ def csrf_from(client: FlaskClient, path: str = "/") -> str:
     return match.group(1)
 
 
+class CsrfReader(Protocol):
+    def __call__(self, path: str = "/") -> str: ...
+
+
 @pytest.fixture
-def csrf(client: FlaskClient) -> Callable[[str], str]:
-    return lambda path="/": csrf_from(client, path)
+def csrf(client: FlaskClient) -> CsrfReader:
+    def read(path: str = "/") -> str:
+        return csrf_from(client, path)
+
+    return read
 
 
 @pytest.fixture

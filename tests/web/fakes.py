@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from catdog.clock import Clock, utc_now
-from catdog.domain import RunProgress, Trigger
+from catdog.domain import RunProgress
 from catdog.errors import NotFound, ServiceUnavailable
 from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
 from catdog.pipeline.history import (
@@ -18,8 +19,10 @@ from catdog.pipeline.history import (
     build_page,
     merged,
 )
+from catdog.pipeline.messages import Envelope, RunInput
 from catdog.pipeline.outcome import outcome_of
 from catdog.storage.ports import Storage
+from web.ports import Inference, Orchestrator
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class FakeResult:
 
 
 @dataclass
-class FakeInference:
+class FakeInference(Inference):
     """Answers every image the same way; ``down`` makes it unreachable."""
 
     label: str = "cat"
@@ -64,9 +67,10 @@ class FakeInference:
 ARN_PREFIX = "arn:aws:states:us-east-1:123456789012:execution:catdog-retrain:"
 
 
-class FakeOrchestrator:
+class FakeOrchestrator(Orchestrator):
     """Starts "executions" that create their training run in storage, as the
-    pipeline's CreateTrainingRun step does, and keeps a state history."""
+    pipeline's CreateTrainingRun step does (from the input it was given), and keeps a
+    state history. ``started`` and each execution's input are exactly what was sent."""
 
     def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
         self._storage = storage
@@ -74,13 +78,18 @@ class FakeOrchestrator:
         self.started: list[tuple[dict[str, Any], str]] = []
         self.stopped: list[tuple[str, str]] = []
         self._details: dict[str, ExecutionDetail] = {}
+        # True: Step Functions cannot be reached, starting an execution fails.
+        self.down = False
 
     def start_execution(self, execution_input: dict[str, Any], name: str | None = None) -> str:
         assert name is not None
+        if self.down:
+            raise ServiceUnavailable("the orchestrator cannot be reached (test)")
         arn = ARN_PREFIX + name
         now = self._clock()
-        self.started.append((execution_input, name))
-        self._storage.runs.create(name, Trigger.MANUAL, now, arn)
+        self.started.append((dict(execution_input), name))
+        request = RunInput.from_envelope(Envelope(dict(execution_input), name, arn))
+        self._storage.runs.create(name, request.trigger, now, arn, request.retrain_mode)
         self._storage.runs.record_progress(
             name, RunProgress(epoch=1, epochs=3, loss=0.69, accuracy=0.55, updated_at=now)
         )
@@ -89,7 +98,7 @@ class FakeOrchestrator:
             "name": name,
             "status": "RUNNING",
             "startDate": now,
-            "input": '{"trigger": "manual", "force": true}',
+            "input": json.dumps(execution_input),
         }
         events = [
             {"type": "ExecutionStarted", "timestamp": now, "id": 1},
@@ -97,7 +106,10 @@ class FakeOrchestrator:
                 "type": "TaskStateEntered",
                 "timestamp": now,
                 "id": 2,
-                "stateEnteredEventDetails": {"name": "CheckManagerMode", "input": '{"a": 1}'},
+                "stateEnteredEventDetails": {
+                    "name": "CheckManagerMode",
+                    "input": json.dumps(execution_input),
+                },
             },
             {
                 "type": "TaskStateExited",

@@ -183,7 +183,7 @@ def test_executions(client, auth_header, orchestrator: FakeOrchestrator):
     items = client.get("/api/v1/executions", headers=auth_header).get_json()["items"]
     assert [(e["name"], e["status"]) for e in items] == [("manual-e1", "RUNNING")]
     detail = client.get(f"/api/v1/executions/{arn}", headers=auth_header).get_json()
-    assert detail["input"] == {"trigger": "manual", "force": True}
+    assert detail["input"] == {"trigger": "manual"}  # exactly what was started
     steps = detail["timeline"]
     assert [(s["name"], s["status"]) for s in steps] == [
         ("CheckManagerMode", "succeeded"),
@@ -195,12 +195,7 @@ def test_executions(client, auth_header, orchestrator: FakeOrchestrator):
 
 
 def test_orchestrator_down_is_503(client, auth_header, orchestrator: FakeOrchestrator):
-    from catdog.errors import ServiceUnavailable
-
-    def down(*args: object, **kwargs: object) -> None:
-        raise ServiceUnavailable("the orchestrator cannot be reached")
-
-    orchestrator.start_execution = down  # type: ignore[method-assign]
+    orchestrator.down = True
     response = client.post("/api/v1/training-runs", headers=auth_header)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "service_unavailable"

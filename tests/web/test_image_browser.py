@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from catdog.domain import ImageRecord, Prediction
+from catdog.domain import ImageRecord, Label, Prediction
 from catdog.storage.ports import Storage
 from tests.web.conftest import csrf_from
 
@@ -21,9 +21,9 @@ def add(
     storage: Storage,
     key: str,
     minute: int,
-    predicted: str | None,
+    predicted: Label | None,
     confidence: float = 0.9,
-    label: str | None = None,
+    label: Label | None = None,
 ) -> None:
     storage.catalog.create(
         ImageRecord(
@@ -34,11 +34,11 @@ def add(
             height=8,
             sha256=hashlib.sha256(key.encode()).hexdigest(),
             uploaded_at=T0 + timedelta(minutes=minute),
-            prediction=None if predicted is None else Prediction(predicted, confidence, "m1"),  # type: ignore[arg-type]
+            prediction=None if predicted is None else Prediction(predicted, confidence, "m1"),
         )
     )
     if label is not None:
-        storage.catalog.set_label(key, label, "bob", T0)  # type: ignore[arg-type]
+        storage.catalog.set_label(key, label, "bob", T0)
 
 
 def gallery(storage: Storage) -> None:

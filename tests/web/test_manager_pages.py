@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask.testing import FlaskClient
 
 from catdog.clock import utc_now
-from catdog.domain import ModelStatus, ModelVersion, RunProgress, RunStatus
+from catdog.domain import ModelStatus, ModelVersion, RunProgress, RunStatus, Trigger
 from catdog.storage.ports import Storage
 from tests.factories import noise_image_bytes
 from tests.gate_metrics import paired_metrics
@@ -170,7 +170,7 @@ def test_a_finished_run_shows_chart_confusion_matrix_and_champion_comparison(
     manager_client, storage: Storage
 ):
     now = utc_now()
-    storage.runs.create("run-1", "manual", now)  # type: ignore[arg-type]
+    storage.runs.create("run-1", Trigger.MANUAL, now)
     for epoch, (loss, acc) in enumerate([(0.7, 0.5), (0.5, 0.7), (0.3, 0.9)], start=1):
         storage.runs.record_progress(
             "run-1",

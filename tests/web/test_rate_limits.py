@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from catdog.rate_limits import BucketRule, MemoryBuckets, RateLimiter, address_key, take_token
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
+from inference_server.app import PredictionService
 from inference_server.app import create_app as create_inference_app
 from tests.factories import noise_image_bytes
 from tests.web.fakes import FakeInference
@@ -151,9 +152,15 @@ def test_a_bucket_refills_at_its_rate() -> None:
     assert wait == 0
 
 
-class StubService:
+class StubService(PredictionService):
     def predict(self, data: bytes) -> dict[str, Any]:
         return {"label": "cat", "confidence": 1.0}
+
+    def model_info(self) -> dict[str, Any]:
+        return {"version": "stub"}
+
+    def reload(self, version: str | None = None) -> dict[str, Any]:
+        return {"version": version or "stub"}
 
 
 @pytest.mark.parametrize(
@@ -165,7 +172,7 @@ def test_inference_predictions_are_limited_per_address(
 ) -> None:
     limiter = RateLimiter(MemoryBuckets(), {"predict": BucketRule(2, 60)})
     app = create_inference_app(
-        StubService(),  # type: ignore[arg-type]
+        StubService(),
         settings.with_changes(inference_admin_token="admin-secret"),
         limiter,
     )

@@ -18,7 +18,7 @@ import pytest
 from catdog.errors import ImageTooLarge, UrlFetchFailed, UrlRefused
 from tests.factories import image_bytes
 from web.app import create_app
-from web.url_import import UrlImporter, public_addresses_only
+from web.url_import import Resolver, UrlImporter, public_addresses_only, system_resolver
 
 PNG = image_bytes("PNG", (32, 24))
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
@@ -95,8 +95,8 @@ def only_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> boo
     return address == LOOPBACK or public_addresses_only(address)
 
 
-def importer(timeout: float = 2.0, **kwargs: object) -> UrlImporter:
-    return UrlImporter(LIMIT, timeout, allow_address=only_loopback, **kwargs)  # type: ignore[arg-type]
+def importer(timeout: float = 2.0, resolve: Resolver = system_resolver) -> UrlImporter:
+    return UrlImporter(LIMIT, timeout, allow_address=only_loopback, resolve=resolve)
 
 
 def test_fetches_an_image_from_an_allowed_address(remote):
