@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from catdog.champion import PromotionRequest
 from catdog.domain import parse_label
-from catdog.errors import InvalidInput, NotFound
+from catdog.errors import InvalidInput
 from catdog.new_labels import new_labels
 from catdog.pipeline.messages import parse_retrain_mode
 from catdog.pipeline.orchestrator import console_url
@@ -18,10 +18,8 @@ from web.api import bool_field, image_json, json_body, text_field
 from web.auth import change_password, client_address, current_manager, protect_api, revoke_all
 from web.browse import browse_view
 from web.control import (
-    cancel_training_run,
     current_champion_version,
     promote,
-    train_now,
     update_settings,
 )
 from web.deps import deps
@@ -83,7 +81,7 @@ def post_training_run() -> tuple[Response, int]:
     current = deps()
     body = json_body() if request.get_data() else {}
     mode = parse_retrain_mode(body.get("retrain_mode"))
-    started = train_now(current.orchestrator, current.storage.runs, current.clock, mode)
+    started = current.train_now(mode)
     return jsonify(started.to_dict()), 202
 
 
@@ -107,16 +105,7 @@ def get_training_run(run_id: str) -> Response:
 @api_manager.post("/training-runs/<run_id>/cancel")
 def post_cancel_training_run(run_id: str) -> Response:
     current = deps()
-    storage = current.storage
-    run = cancel_training_run(
-        run_id,
-        current_manager(),
-        storage.runs,
-        storage.registry,
-        current.orchestrator,
-        current.compute,
-        current.clock,
-    )
+    run = current.cancel_run(run_id, current_manager())
     return jsonify(run.to_dict())
 
 
@@ -196,10 +185,9 @@ def put_password() -> tuple[str, int]:
 @api_manager.get("/executions")
 def get_executions() -> Response:
     current = deps()
-    orchestrator = _orchestrator()
     limit = check_limit(parse_limit(request.args.get("limit"), 20), 100)
     query = execution_query(request.args)
-    page = orchestrator.list_page(query, request.args.get("cursor") or None, limit)
+    page = _orchestrator().list_page(query, request.args.get("cursor") or None, limit)
     aws = current.settings.backend == "aws"
     items = [_row_json(row.to_dict(), aws) for row in page.rows]
     return jsonify(items=items, next_cursor=page.next_cursor)
@@ -212,10 +200,7 @@ def _row_json(row: dict[str, Any], aws: bool) -> dict[str, Any]:
 
 
 def _orchestrator() -> Orchestrator:
-    orchestrator = deps().orchestrator
-    if orchestrator is None:
-        raise NotFound("the pipeline is not configured for this web app")
-    return orchestrator
+    return deps().pipeline()
 
 
 @api_manager.get("/executions/<execution_id>")

@@ -22,7 +22,7 @@ from catdog.domain import (
     TrainingRun,
     Trigger,
 )
-from catdog.errors import RunAlreadyActive, ServiceUnavailable
+from catdog.errors import RunAlreadyActive
 from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.cancel import cancel_run
 from catdog.pipeline.compute import TrainCompute
@@ -43,7 +43,7 @@ class TrainingStarted:
 
 
 def train_now(
-    orchestrator: Orchestrator | None,
+    orchestrator: Orchestrator,
     runs: TrainingRuns,
     clock: Clock,
     retrain_mode: RetrainMode = RetrainMode.INCREMENTAL,
@@ -55,8 +55,6 @@ def train_now(
     Raises RunAlreadyActive when a run is active now (the pipeline's lock stays the
     real guard: a race past this check fails in the execution, not silently).
     """
-    if orchestrator is None:
-        raise ServiceUnavailable("the pipeline is not configured for this web app")
     active = runs.active()
     if active is not None:
         raise RunAlreadyActive(f"run {active.run_id} is still {active.status.value}")

@@ -22,6 +22,8 @@ from catdog.auth.throttle import LoginThrottle
 from catdog.auth.tokens import ApiTokens
 from catdog.clock import Clock, utc_now
 from catdog.composition import build_ingest
+from catdog.domain import RetrainMode, TrainingRun
+from catdog.errors import ServiceUnavailable
 from catdog.fleet.factory import configured_fleet, one_or_configured
 from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.compute import TrainCompute
@@ -32,6 +34,7 @@ from catdog.storage.factory import build_pending_queue, build_storage
 from catdog.storage.local.database import Database
 from catdog.storage.local.limits import SqliteBuckets, SqliteByteLedger
 from catdog.storage.ports import Storage
+from web.control import TrainingStarted, cancel_training_run, train_now
 from web.ports import Inference, Orchestrator
 from web.uploads import UploadService
 from web.url_import import UrlImporter
@@ -70,6 +73,23 @@ class WebDeps:
 
     def inference_fleet(self) -> InferenceFleet:
         return one_or_configured(self.fleet, self.settings, self.inference)
+
+    def pipeline(self) -> Orchestrator:
+        """The orchestrator; ServiceUnavailable (503) where this web app has none."""
+        if self.orchestrator is None:
+            raise ServiceUnavailable("the pipeline is not configured for this web app")
+        return self.orchestrator
+
+    def train_now(self, retrain_mode: RetrainMode) -> TrainingStarted:
+        """Start a forced manual run (``web.control.train_now``)."""
+        return train_now(self.pipeline(), self.storage.runs, self.clock, retrain_mode)
+
+    def cancel_run(self, run_id: str, by: str) -> TrainingRun:
+        """Stop an active run for manager ``by`` (``web.control.cancel_training_run``)."""
+        storage = self.storage
+        return cancel_training_run(
+            run_id, by, storage.runs, storage.registry, self.orchestrator, self.compute, self.clock
+        )
 
 
 def build_deps(

@@ -15,10 +15,8 @@ from catdog.pipeline.outcome import Outcome, outcome_of
 from web.auth import current_manager, protect_pages
 from web.charts import training_charts
 from web.control import (
-    cancel_training_run,
     current_champion_version,
     promote,
-    train_now,
     was_champion,
 )
 from web.deps import deps
@@ -38,7 +36,7 @@ EXECUTIONS_PAGE = 25
 def start_training() -> Any:
     current = deps()
     mode = parse_retrain_mode(request.form.get("retrain_mode") or None)
-    started = train_now(current.orchestrator, current.storage.runs, current.clock, mode)
+    started = current.train_now(mode)
     flash(f"Training started ({mode.value}): run {started.run_id}.")
     return redirect(url_for("manager_pipeline.run", run_id=started.run_id), code=303)
 
@@ -73,16 +71,7 @@ def cancel_training(run_id: str) -> Any:
     current = deps()
     if request.form.get("confirm") != "yes":
         raise InvalidInput("confirm that this run should stop")
-    storage = current.storage
-    cancel_training_run(
-        run_id,
-        current_manager(),
-        storage.runs,
-        storage.registry,
-        current.orchestrator,
-        current.compute,
-        current.clock,
-    )
+    current.cancel_run(run_id, current_manager())
     flash(f"Run {run_id} cancelled: training stopped, the champion stays.")
     return redirect(url_for("manager_pipeline.run", run_id=run_id), code=303)
 
@@ -151,10 +140,7 @@ def executions() -> str:
 
 @manager_pipeline.get("/executions/<execution_id>")
 def execution(execution_id: str) -> str:
-    orchestrator = deps().orchestrator
-    if orchestrator is None:
-        raise NotFound("the pipeline is not configured for this web app")
-    detail = orchestrator.describe_execution(execution_id)
+    detail = deps().pipeline().describe_execution(execution_id)
     aws = deps().settings.backend == "aws"
     return render_template(
         "manager/execution.html",

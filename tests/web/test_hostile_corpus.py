@@ -20,7 +20,7 @@ from catdog.storage.local import build_local_storage
 from tests.factories import noise_image_bytes
 from tests.hostile_corpus import CorpusCase, corpus
 from tests.web.conftest import MANAGER, PASSWORD
-from tests.web.fakes import FakeInference
+from tests.web.fakes import FakeInference, FakeOrchestrator
 from web.app import create_app
 from web.url_import import UrlImporter
 
@@ -50,10 +50,12 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         max_upload_bytes=2_000_000,
         rate_limit_burst=100_000,
     )
+    storage = build_local_storage(settings)
     app = create_app(
         settings,
-        storage=build_local_storage(settings),
+        storage=storage,
         inference=FakeInference(),
+        orchestrator=FakeOrchestrator(storage),
         url_importer=UrlImporter(200_000, 2.0),
     )
     app.config["TESTING"] = True
