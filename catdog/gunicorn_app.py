@@ -15,7 +15,7 @@ MALFORMED_BODY_ERRORS: tuple[type[Exception], ...] = (ParseException, NoMoreData
 MALFORMED_BODY_MESSAGE = "the request body is malformed or incomplete"
 
 
-class EmbeddedGunicorn(BaseApplication):  # type: ignore[misc]
+class EmbeddedGunicorn(BaseApplication):
     """Configured from a dict, no command-line parsing. Each worker calls ``load_app``
     after the fork, so no connection, thread or model is shared between processes."""
 

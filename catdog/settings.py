@@ -6,9 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from catdog.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 Backend = Literal["local", "aws"]
 PREFIX = "CATDOG_"
@@ -211,9 +214,9 @@ def _read_fields(cls: type, env: Mapping[str, str], prefix: str, skip: set[str])
     return values
 
 
-def _write_fields(obj: object, prefix: str, skip: set[str]) -> dict[str, str]:
+def _write_fields(obj: DataclassInstance, prefix: str, skip: set[str]) -> dict[str, str]:
     env = {}
-    for spec in fields(obj):  # type: ignore[arg-type]
+    for spec in fields(obj):
         value = getattr(obj, spec.name)
         if spec.name in skip or value is None:
             continue

@@ -7,6 +7,7 @@ import pytest
 
 from catdog.catalog_views import CatalogView, View
 from catdog.storage.aws import schema as s
+from catdog.storage.aws.catalog import DynamoImageCatalog
 from catdog.storage.aws.dynamo import encode
 from catdog.storage.aws.reindex import VIEW_ATTRIBUTES, reindex_images
 from catdog.storage.ports import Storage
@@ -20,7 +21,8 @@ def test_reindex_puts_old_images_into_the_view_indexes(
     if backend != "aws":
         pytest.skip("SQLite indexes are built by migrations")
     catalog = storage.catalog
-    client, table = catalog._client, catalog._table  # type: ignore[attr-defined]
+    assert isinstance(catalog, DynamoImageCatalog)
+    client, table = catalog._client, catalog._table
     catalog.create(make_image("a", uploaded=1, prediction=("cat", 0.6)))
     catalog.create(make_image("b", uploaded=2, prediction=("dog", 0.9), label="cat", labeled=2))
     catalog.create(make_image("c", uploaded=3))

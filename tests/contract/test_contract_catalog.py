@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from catdog.domain import CatalogCounts, ImageRecord, LabelChange, Page, Prediction
@@ -9,14 +11,17 @@ from catdog.errors import InvalidInput, KeyConflict, NotFound
 from catdog.storage.cursor import encode_cursor
 from catdog.storage.ports import ImageCatalog, Storage
 
-from .support import MakeImage, at
+from .support import MakeImage, at, unchecked
+
+Listing = Callable[[str | None, int], Page[ImageRecord]]
+"""One of the catalog's paged listings: (cursor, limit) -> page."""
 
 
-def _all_pages(fetch: object, limit: int) -> list[Page[ImageRecord]]:
+def _all_pages(fetch: Listing, limit: int) -> list[Page[ImageRecord]]:
     pages: list[Page[ImageRecord]] = []
     cursor = None
     while True:
-        page = fetch(cursor=cursor, limit=limit)  # type: ignore[operator]
+        page = fetch(cursor, limit)
         pages.append(page)
         cursor = page.next_cursor
         if cursor is None:
@@ -134,12 +139,12 @@ def test_list_by_prediction(storage: Storage, make_image: MakeImage) -> None:
 
     dogs = [
         r
-        for p in _all_pages(lambda **kw: storage.catalog.list_by_prediction("dog", **kw), 3)
+        for p in _all_pages(lambda c, n: storage.catalog.list_by_prediction("dog", c, n), 3)
         for r in p.items
     ]
     cats = [
         r
-        for p in _all_pages(lambda **kw: storage.catalog.list_by_prediction("cat", **kw), 3)
+        for p in _all_pages(lambda c, n: storage.catalog.list_by_prediction("cat", c, n), 3)
         for r in p.items
     ]
 
@@ -161,7 +166,7 @@ def test_list_by_prediction_follows_new_predictions(
 
 def test_list_by_prediction_rejects_unknown_label(storage: Storage) -> None:
     with pytest.raises(InvalidInput):
-        storage.catalog.list_by_prediction("horse")  # type: ignore[arg-type]
+        storage.catalog.list_by_prediction(unchecked("horse"))
 
 
 def test_unlabeled_by_uncertainty_least_confident_first(
@@ -261,7 +266,7 @@ def test_set_label_missing_or_invalid(storage: Storage, make_image: MakeImage) -
     with pytest.raises(NotFound):
         storage.catalog.set_label("missing", "cat", "alice", at(1))
     with pytest.raises(InvalidInput):
-        storage.catalog.set_label("here", "horse", "alice", at(1))  # type: ignore[arg-type]
+        storage.catalog.set_label("here", unchecked("horse"), "alice", at(1))
     assert storage.catalog.label_history("here") == []
     assert storage.catalog.get("here").label is None
 
@@ -275,7 +280,7 @@ def test_set_prediction_replaces_the_prediction(storage: Storage, make_image: Ma
     with pytest.raises(NotFound):
         storage.catalog.set_prediction("missing", Prediction("dog", 0.6, "v7"))
     with pytest.raises(InvalidInput):
-        storage.catalog.set_prediction("p", Prediction("horse", 0.6, "v7"))  # type: ignore[arg-type]
+        storage.catalog.set_prediction("p", Prediction(unchecked("horse"), 0.6, "v7"))
     assert storage.catalog.get("p").prediction == Prediction("dog", 0.123456789012345, "v7")
 
 
@@ -311,11 +316,11 @@ def test_counts_follow_creates_and_labels(storage: Storage, make_image: MakeImag
     assert storage.catalog.counts() == CatalogCounts(images=3, labeled=2)
 
 
-def _cursor_listings(catalog: ImageCatalog) -> list[object]:
+def _cursor_listings(catalog: ImageCatalog) -> list[Listing]:
     return [
-        lambda c: catalog.list_all(cursor=c),
-        lambda c: catalog.list_by_prediction("cat", cursor=c),
-        lambda c: catalog.list_unlabeled_by_uncertainty(cursor=c),
+        catalog.list_all,
+        lambda c, n: catalog.list_by_prediction("cat", c, n),
+        catalog.list_unlabeled_by_uncertainty,
     ]
 
 
@@ -327,4 +332,4 @@ def test_bad_cursor_is_invalid_input(storage: Storage, make_image: MakeImage, cu
     storage.catalog.create(make_image("a", prediction=("cat", 0.9)))
     for listing in _cursor_listings(storage.catalog):
         with pytest.raises(InvalidInput):
-            listing(cursor)  # type: ignore[operator]
+            listing(cursor, 50)

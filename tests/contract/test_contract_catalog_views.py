@@ -66,8 +66,11 @@ def test_every_view_pages_fully_in_its_order(storage: Storage, make_image: MakeI
         ),
         View.UNSURE: [
             r.key
-            for r in sorted(predicted, key=lambda r: (r.prediction.confidence, r.key))  # type: ignore[union-attr]
-            if r.prediction and r.prediction.confidence < 0.7
+            for r, confidence in sorted(
+                ((r, r.prediction.confidence) for r in predicted if r.prediction),
+                key=lambda pair: (pair[1], pair[0].key),
+            )
+            if confidence < 0.7
         ],
     }
     assert expected[View.DISAGREEMENT] and expected[View.UNSURE]

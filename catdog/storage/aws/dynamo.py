@@ -36,7 +36,7 @@ def encode(values: Mapping[str, Any]) -> Item:
 
 
 def encode_value(value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(_number(value))  # type: ignore[no-any-return]
+    return _SERIALIZER.serialize(_number(value))
 
 
 def decode(item: Mapping[str, Any]) -> dict[str, Any]:

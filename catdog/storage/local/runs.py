@@ -62,13 +62,17 @@ class SqliteTrainingRuns:
 
     def list(self, cursor: str | None = None, limit: int = 50) -> Page[TrainingRun]:
         check_limit(limit)
-        where, params = "", ()
+        where, params = "", tuple[str, ...]()
         if cursor is not None:
             position = decode_cursor(cursor)
-            if not (isinstance(position, list) and len(position) == 2):
+            if not (
+                isinstance(position, list)
+                and len(position) == 2
+                and all(isinstance(part, str) for part in position)
+            ):
                 raise InvalidInput("the cursor is not valid; start again without it")
             where = "WHERE created_at < ? OR (created_at = ? AND run_id < ?)"
-            params = (position[0], position[0], position[1])  # type: ignore[assignment]
+            params = (position[0], position[0], position[1])
         rows = (
             self._db.connection()
             .execute(
