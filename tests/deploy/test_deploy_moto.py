@@ -212,9 +212,9 @@ def test_the_instances_and_their_network(deployed):
     cidrs = {s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=list(subnets))["Subnets"]}
     assert cidrs <= {"10.42.10.0/24", "10.42.11.0/24"}  # private: no public address
     assert all("PublicIpAddress" not in i for i in instances.values())
-    (balancer,) = _client(deployed, "elbv2").describe_load_balancers(
-        Names=["catdog-inference"]
-    )["LoadBalancers"]
+    (balancer,) = _client(deployed, "elbv2").describe_load_balancers(Names=["catdog-inference"])[
+        "LoadBalancers"
+    ]
     assert balancer["Scheme"] == "internal"
     assert outputs["InferenceUrl"] == f"http://{balancer['DNSName']}"
     settings = settings_from_outputs(outputs)
