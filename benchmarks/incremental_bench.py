@@ -26,12 +26,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from benchmarks.output import write_result
 from benchmarks.upload_bench import start_system
+
+if TYPE_CHECKING:
+    from catdog.domain import Label
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "incremental_bench.json"
@@ -42,11 +45,11 @@ MANAGER = "bench"
 PASSWORD = secrets.token_urlsafe(18)
 
 
-def labeled_files(data: Path) -> list[tuple[Path, str]]:
+def labeled_files(data: Path) -> list[tuple[Path, Label | None]]:
     """Every photo in ``data/{cat,dog}``, in a fixed order that mixes the classes."""
     from catdog.folder_import import find_images
 
-    files = [(path, str(label)) for path, label in find_images(data) if label is not None]
+    files = [(path, label) for path, label in find_images(data) if label is not None]
     return sorted(files, key=lambda item: hashlib.sha256(item[0].name.encode()).hexdigest())
 
 
@@ -67,7 +70,7 @@ def prepare(workdir: Path, data: Path, images: int, new: int, baseline: Path) ->
     if len(files) < images + new:
         raise SystemExit(f"{data} has {len(files)} labeled photos; {images + new} needed")
     started = time.perf_counter()
-    imported = sum(1 for item in importer.run(files[:images]) if item.outcome == "imported")
+    imported = sum(item.outcome == "imported" for item in importer.run(files[:images]))
     import_seconds = time.perf_counter() - started
 
     upload_model_dir(storage.blobs, "champion", baseline)
@@ -84,9 +87,7 @@ def prepare(workdir: Path, data: Path, images: int, new: int, baseline: Path) ->
     )
     storage.registry.promote("champion", None, MANAGER, "benchmark champion", cutoff)
     time.sleep(0.01)  # the new labels come strictly after the cutoff
-    added = sum(
-        1 for item in importer.run(files[images : images + new]) if item.outcome == "imported"
-    )
+    added = sum(item.outcome == "imported" for item in importer.run(files[images : images + new]))
     return {"imported": imported, "import_seconds": import_seconds, "new_labels": added}
 
 

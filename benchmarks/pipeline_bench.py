@@ -41,7 +41,7 @@ from catdog.artifacts import is_complete
 from catdog.clock import from_iso
 from catdog.composition import build_ingest
 from catdog.domain import ManagerSettings, Mode
-from catdog.pipeline.compute import ComputeStatus, LocalProcessCompute
+from catdog.pipeline.compute import ComputeStatus, LocalProcessCompute, TrainCompute
 from catdog.pipeline.executions import ExecutionDetail
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline_bench.json"
 
 
-class TimedCompute:
+class TimedCompute(TrainCompute):
     """The real local compute, plus when each run started and when its artifact was
     complete (the process may take a few more seconds to exit; that overlaps the
     pipeline's own work, so it does not count as training)."""
@@ -138,7 +138,7 @@ def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         stderr=subprocess.STDOUT,
     )
     compute = TimedCompute(LocalProcessCompute(settings), storage.blobs)
-    pipeline = LocalPipeline(settings, storage, compute=compute, schedule=False)  # type: ignore[arg-type]
+    pipeline = LocalPipeline(settings, storage, compute=compute, schedule=False)
     try:
         wait_for_port(settings.inference_port, 120)
         pipeline.start()

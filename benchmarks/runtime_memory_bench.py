@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from benchmarks.inference_load import free_port
 from benchmarks.output import write_result
@@ -87,6 +87,13 @@ def start_up(
     )
 
 
+class Sample(TypedDict):
+    ticks: int
+    rss_mb: float
+    held_by_interpreter: int | None
+    seconds: float
+
+
 def run(ticks: int, schedule: float, retention_days: float, every: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="catdog-memory-bench-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -94,7 +101,7 @@ def run(ticks: int, schedule: float, retention_days: float, every: int) -> dict[
         port = free_port()
         settings = Settings(data_dir=data_dir, stepfunctions_port=port)
         process = start_up(data_dir, port, schedule, retention_days)
-        samples: list[dict[str, float]] = []
+        samples: list[Sample] = []
         try:
             path = archive_path(data_dir)
             deadline = time.monotonic() + 120

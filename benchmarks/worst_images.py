@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 
 from catdog.decode_budget import plan_decode
-from catdog.image_decoding import reduce_factor
+from catdog.image_decoding import Fit, reduce_factor
 from catdog.settings import Settings
 
 # (format, mode, save options): 16 uploads, every accepted format and the modes that
@@ -39,13 +39,16 @@ def accepted(fmt: str, mode: str, side: int, settings: Settings) -> bool:
     within the per-image budget, and the pixel limit holds."""
     if side * side > settings.max_image_pixels:
         return False
-    uses = ((settings.thumbnail_size, "contain"), (settings.training_input_size, "cover"))
+    uses: tuple[tuple[int, Fit], ...] = (
+        (settings.thumbnail_size, "contain"),
+        (settings.training_input_size, "cover"),
+    )
     for size, fit in uses:
-        decoded = (side, side)
+        decoded: tuple[int, int] = (side, side)
         if fmt in ("JPEG", "MPO"):
             scale = next(s for s in (8, 4, 2, 1) if side // s >= size or s == 1)
-            decoded = (-(-side // scale),) * 2
-        plan = plan_decode(fmt, mode, decoded, reduce_factor(decoded, size, fit))  # type: ignore[arg-type]
+            decoded = (-(-side // scale), -(-side // scale))
+        plan = plan_decode(fmt, mode, decoded, reduce_factor(decoded, size, fit))
         if plan.estimated_bytes > settings.max_decode_bytes:
             return False
     return True
