@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,9 @@ from catdog.clock import utc_now
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus, Trigger
 from catdog.errors import EvidenceMismatch, InvalidInput, RunAlreadyActive, TrainingTimedOut
 from catdog.notifiers import ALERTS_LOG, JsonLinesNotifier
+from catdog.pipeline.compute import ComputeState, ComputeStatus, TrainCompute
 from catdog.pipeline.names import LambdaFunction
+from catdog.pipeline.ports import ExecutionLiveness
 from catdog.pipeline.steps import PipelineDeps
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
@@ -30,6 +32,7 @@ from tests.pipeline.pipeline_support import (
     install_champion,
     set_mode,
 )
+from tests.storage_support import champion_version
 
 EVENTS = Path(__file__).with_name("events")
 
@@ -40,7 +43,7 @@ def event(name: str) -> dict[str, Any]:
 
 
 @dataclass
-class Executions:
+class Executions(ExecutionLiveness):
     running: set[str] = field(default_factory=set)
 
     def is_running(self, execution_id: str) -> bool:
@@ -48,15 +51,27 @@ class Executions:
 
 
 @pytest.fixture
-def deps(settings: Settings, storage: Storage, tmp_path: Path) -> PipelineDeps:
+def compute(storage: Storage, tmp_path: Path) -> FakeTrainCompute:
     model = tmp_path / "model.keras"
     model.write_bytes(b"stand-in")
+    return FakeTrainCompute(storage, model)
+
+
+@pytest.fixture
+def executions() -> Executions:
+    return Executions()
+
+
+@pytest.fixture
+def deps(
+    settings: Settings, storage: Storage, compute: FakeTrainCompute, executions: Executions
+) -> PipelineDeps:
     return PipelineDeps(
         settings=settings.with_changes(wait_seconds=7),
         storage=storage,
-        compute=FakeTrainCompute(storage, model),
+        compute=compute,
         inference=FakeInferenceServer(storage, served=BASELINE),
-        executions=Executions(),
+        executions=executions,
         notifier=JsonLinesNotifier(settings.log_dir / ALERTS_LOG),
     )
 
@@ -113,23 +128,27 @@ def test_threshold_counts_labels_since_the_champion(deps: PipelineDeps) -> None:
     assert forced["proceed"] is True
 
 
-def test_a_retried_create_training_run_finds_its_own_run(deps: PipelineDeps) -> None:
+def test_a_retried_create_training_run_finds_its_own_run(
+    deps: PipelineDeps, executions: Executions
+) -> None:
     state = {"trigger": "manual"}
     first = handlers.create_training_run(envelope(state), None, deps=deps)
     again = handlers.create_training_run(envelope(state), None, deps=deps)
     assert first["run_id"] == again["run_id"] == "manual-1"
     assert [r.run_id for r in deps.storage.runs.list().items] == ["manual-1"]
-    deps.executions.running.add("arn:x:execution:sm:manual-1")  # type: ignore[attr-defined]
+    executions.running.add("arn:x:execution:sm:manual-1")
     with pytest.raises(RunAlreadyActive):
         handlers.create_training_run(envelope(state, "manual-2"), None, deps=deps)
 
 
-def test_the_whole_promote_path_is_idempotent(deps: PipelineDeps) -> None:
+def test_the_whole_promote_path_is_idempotent(
+    deps: PipelineDeps, compute: FakeTrainCompute
+) -> None:
     install_champion(deps.storage, accuracy=0.9)
     state = handlers.create_training_run(envelope({"trigger": "manual"}), None, deps=deps)
     for _ in range(2):
         state = handlers.start_train_instance(envelope(state), None, deps=deps)
-    deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
+    compute.wait_until_trained("manual-1")
     state = handlers.check_artifact(
         envelope({**state, "training_timeout_seconds": 60}), None, deps=deps
     )
@@ -144,25 +163,32 @@ def test_the_whole_promote_path_is_idempotent(deps: PipelineDeps) -> None:
         state = handlers.signal_inference_server(envelope(state), None, deps=deps)
         state = handlers.stop_train_instance(envelope(state), None, deps=deps)
     assert state["served_version"] == "manual-1"
-    assert deps.storage.registry.champion().version == "manual-1"  # type: ignore[union-attr]
+    assert champion_version(deps.storage.registry) == "manual-1"
     assert [c.to_version for c in deps.storage.registry.history()] == ["manual-1", BASELINE]
     assert deps.storage.runs.get("manual-1").status is RunStatus.PROMOTED
-    assert deps.compute.started == ["manual-1"]  # type: ignore[attr-defined]
+    assert compute.started == ["manual-1"]
 
 
 def test_check_artifact_times_out_after_the_limit_from_the_input(deps: PipelineDeps) -> None:
     long_ago = utc_now() - timedelta(seconds=120)
     deps.storage.runs.create("manual-1", Trigger.MANUAL, long_ago, "arn:x")
-    deps.compute.start = lambda run_id: None  # type: ignore[method-assign]
-    deps.compute._threads["manual-1"] = _AliveThread()  # type: ignore[attr-defined]
+    still_training = replace(deps, compute=NeverFinishes())
     state = {"run_id": "manual-1", "training_timeout_seconds": 60, "heartbeat_timeout_seconds": 600}
     with pytest.raises(TrainingTimedOut, match="over the limit of 60 s"):
-        handlers.check_artifact(envelope(state), None, deps=deps)
+        handlers.check_artifact(envelope(state), None, deps=still_training)
 
 
-class _AliveThread:
-    def is_alive(self) -> bool:
-        return True
+class NeverFinishes(TrainCompute):
+    """A training that is still running whenever it is asked."""
+
+    def start(self, run_id: str) -> ComputeStatus:
+        return ComputeStatus(ComputeState.RUNNING)
+
+    def status(self, run_id: str) -> ComputeStatus:
+        return ComputeStatus(ComputeState.RUNNING)
+
+    def stop(self, run_id: str) -> None:
+        pass
 
 
 def test_mark_run_failed_records_the_cause_and_is_idempotent(deps: PipelineDeps) -> None:
@@ -182,11 +208,13 @@ def test_mark_run_failed_without_a_run_changes_nothing(deps: PipelineDeps) -> No
     assert (result["failed_run"], result["run_status"]) == (None, None)
 
 
-def test_a_rejected_candidate_is_never_left_promotable(deps: PipelineDeps) -> None:
+def test_a_rejected_candidate_is_never_left_promotable(
+    deps: PipelineDeps, compute: FakeTrainCompute
+) -> None:
     install_champion(deps.storage, accuracy=0.99)
     state = handlers.create_training_run(envelope({"trigger": "manual"}), None, deps=deps)
     handlers.start_train_instance(envelope(state), None, deps=deps)
-    deps.compute._threads["manual-1"].join(timeout=10)  # type: ignore[attr-defined]
+    compute.wait_until_trained("manual-1")
     for _ in range(2):
         result = handlers.validate_model(envelope(state), None, deps=deps)
     assert result["outcome"] == "rejected"
@@ -218,20 +246,22 @@ def test_every_state_machine_function_has_a_handler_named_as_it() -> None:
         assert handler.__name__ == function.value
 
 
-def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(deps: PipelineDeps) -> None:
+def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(
+    deps: PipelineDeps, compute: FakeTrainCompute, executions: Executions
+) -> None:
     deps.storage.runs.create("older", Trigger.SCHEDULE, utc_now(), "arn:x:execution:sm:older")
-    deps.executions.running.add("arn:x:execution:sm:older")  # type: ignore[attr-defined]
+    executions.running.add("arn:x:execution:sm:older")
     result = handlers.check_manager_mode(event("schedule_start"), None, deps=deps)
     assert result["orphans_failed"] == []
     assert deps.storage.runs.get("older").status is RunStatus.PENDING
 
-    deps.executions.running.clear()  # type: ignore[attr-defined]
+    executions.running.clear()
     result = handlers.check_manager_mode(event("schedule_start"), None, deps=deps)
     assert result["orphans_failed"] == ["older"]
     older = deps.storage.runs.get("older")
     assert older.status is RunStatus.FAILED
     assert older.error == "orphaned: execution arn:x:execution:sm:older is no longer running"
-    assert deps.compute.stopped == ["older"]  # type: ignore[attr-defined]
+    assert compute.stopped == ["older"]
 
 
 def write_candidate(deps: PipelineDeps, metrics: dict[str, Any], tmp_path: Path) -> None:
@@ -250,7 +280,7 @@ def test_validate_refuses_scores_from_different_manifests(
     write_candidate(deps, metrics, tmp_path)
     with pytest.raises(EvidenceMismatch, match="different evaluation manifests"):
         handlers.validate_model(envelope({"run_id": "manual-1"}), None, deps=deps)
-    assert deps.storage.registry.champion().version == BASELINE  # type: ignore[union-attr]
+    assert champion_version(deps.storage.registry) == BASELINE
     assert deps.storage.runs.get("manual-1").status is RunStatus.PENDING
 
 

@@ -77,6 +77,12 @@ class FakeTrainCompute(TrainCompute):
     def stop(self, run_id: str) -> None:
         self.stopped.append(run_id)
 
+    def wait_until_trained(self, run_id: str, timeout: float = 10.0) -> None:
+        """Block (bounded) until the fake training of a started run has ended."""
+        thread = self._threads[run_id]
+        thread.join(timeout)
+        assert not thread.is_alive(), f"the fake training of {run_id} did not end"
+
     def _train(self, run_id: str) -> None:
         runs = self._storage.runs
         runs.transition(
