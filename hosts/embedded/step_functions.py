@@ -23,6 +23,7 @@ from typing import Any
 
 from catdog.clock import Clock, utc_now
 from catdog.errors import CatdogError, ConfigurationError, NotFound
+from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.archive import ExecutionArchive, archive_path
 from catdog.pipeline.aws_clients import iam_client, lambda_client, stepfunctions_client
 from catdog.pipeline.compute import LocalProcessCompute, TrainCompute
@@ -81,6 +82,7 @@ class LocalPipeline:
         *,
         compute: TrainCompute | None = None,
         inference: InferenceSignal | None = None,
+        fleet: InferenceFleet | None = None,
         name_prefix: str = "catdog",
         schedule: bool = True,
         archive_interval: float = 2.0,
@@ -90,6 +92,7 @@ class LocalPipeline:
         self._storage = storage
         self._compute = compute or LocalProcessCompute(settings)
         self._inference = inference
+        self._fleet = fleet
         self._prefix = name_prefix
         self._schedule = schedule
         self._archive_interval = archive_interval
@@ -145,6 +148,8 @@ class LocalPipeline:
         deps = dataclasses.replace(deps, clock=self._clock)
         if self._inference is not None:
             deps = dataclasses.replace(deps, inference=self._inference)
+        if self._fleet is not None:  # every inference instance SignalInferenceServer signals
+            deps = dataclasses.replace(deps, fleet=self._fleet)
         self.deps = deps
         role_arn = self._create_role()
         arns = self._create_functions(deps, role_arn)

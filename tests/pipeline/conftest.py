@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from catdog.fleet.ports import InferenceFleet
 from catdog.pipeline.compute import TrainCompute
 from catdog.pipeline.ports import InferenceSignal
 from catdog.settings import Settings
@@ -66,12 +67,14 @@ def start_pipeline(
         schedule: bool = False,
         name_prefix: str | None = None,
         inference_: InferenceSignal | None = None,
+        fleet_: InferenceFleet | None = None,
     ) -> LocalPipeline:
         pipeline = LocalPipeline(
             settings_ or settings,
             storage,
             compute=compute_ or compute,
             inference=inference_ or inference,
+            fleet=fleet_,
             name_prefix=name_prefix or f"t{next(_prefixes)}",
             schedule=schedule,
         )

@@ -7,6 +7,8 @@ what the path must (or must not) have changed in storage.
 from __future__ import annotations
 
 from catdog.domain import Mode, ModelStatus, RunStatus
+from catdog.fleet.local import StaticFleet
+from catdog.fleet.ports import FleetMember
 from catdog.storage.ports import Storage
 from tests.pipeline.pipeline_support import (
     BASELINE,
@@ -207,6 +209,29 @@ def test_signal_is_retried_while_the_inference_server_is_down(
         "model_info",
     ]
     assert inference.served == "signal-1"
+
+
+def test_every_instance_is_signalled_and_the_run_records_each(
+    start_pipeline, storage: Storage
+) -> None:
+    """Two instances; the second is down for its first two signals: the step fails as
+    ServedVersionMismatch (one instance serves it) and is retried until both do."""
+    install_champion(storage, accuracy=0.90)
+    up = FakeInferenceServer(storage, served=BASELINE)
+    late = FakeInferenceServer(storage, served=BASELINE, down_for=2)
+    fleet = StaticFleet([FleetMember("i-a", up), FleetMember("i-b", late)])
+    detail = run(start_pipeline(fleet_=fleet), "fleet-1", trigger="manual", force=True)
+    assert detail.output["outcome"] == "promoted"
+    failures = [e for e in detail.events if e["type"] == "TaskFailed"]
+    assert len(failures) == 2 and all("ServedVersionMismatch" in str(e) for e in failures)
+    assert "i-a serves fleet-1; i-b connection refused" in str(failures[0])
+    expected = [
+        {"instance": "i-a", "served_version": "fleet-1", "error": None, "refused": False},
+        {"instance": "i-b", "served_version": "fleet-1", "error": None, "refused": False},
+    ]
+    assert detail.output["instances"] == expected
+    assert storage.runs.get("fleet-1").serving == expected
+    assert (up.served, late.served) == ("fleet-1", "fleet-1")
 
 
 def test_a_champion_the_server_refuses_is_rolled_back(
