@@ -118,34 +118,27 @@ class SqliteImageCatalog:
         return _page(rows, limit, lambda r: [r["key"]])
 
     def _unsure_page(self, below: float, cursor: str | None, limit: int) -> Page[ImageRecord]:
-        check_limit(limit)
-        where = "predicted_label IS NOT NULL AND confidence < ?"
-        params: tuple[Any, ...] = (below,)
-        if cursor is not None:
-            confidence, key = _position(cursor, (float, str))
-            where += " AND (confidence, key) > (?, ?)"
-            params = (*params, confidence, key)
-        rows = (
-            self._db.connection()
-            .execute(
-                f"SELECT * FROM images WHERE {where} ORDER BY confidence, key LIMIT ?",
-                (*params, limit + 1),
-            )
-            .fetchall()
+        return self._least_confident_first(
+            "predicted_label IS NOT NULL AND confidence < ?", (below,), cursor, limit
         )
-        return _page(rows, limit, lambda r: [r["confidence"], r["key"]])
 
     def list_unlabeled_by_uncertainty(
         self, cursor: str | None = None, limit: int = 50
     ) -> Page[ImageRecord]:
+        return self._least_confident_first(
+            "label IS NULL AND predicted_label IS NOT NULL", (), cursor, limit
+        )
+
+    def _least_confident_first(
+        self, where: str, params: tuple[Any, ...], cursor: str | None, limit: int
+    ) -> Page[ImageRecord]:
+        """A page of the images matching ``where``, by (confidence, key)."""
         check_limit(limit)
-        where = "label IS NULL AND predicted_label IS NOT NULL"
-        params: tuple[Any, ...] = ()
         if cursor is not None:
             confidence, key = _position(cursor, (float, str))
             # A row value, so SQLite seeks the index instead of scanning up to the cursor.
             where += " AND (confidence, key) > (?, ?)"
-            params = (confidence, key)
+            params = (*params, confidence, key)
         rows = (
             self._db.connection()
             .execute(
