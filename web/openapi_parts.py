@@ -211,7 +211,10 @@ def manager_paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": {"description": "change, served, detail"},
+                    "200": {
+                        "description": "change, served (every inference instance serves it),"
+                        " detail, instances (what each one answered)"
+                    },
                     **_errors(400, 401, 404, 409),
                 },
             }
