@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,8 @@ from catdog.artifacts import write_artifact
 from catdog.clock import utc_now
 from catdog.domain import Mode, ModelStatus, ModelVersion, RunStatus, Trigger
 from catdog.errors import EvidenceMismatch, InvalidInput, RunAlreadyActive, TrainingTimedOut
-from catdog.notifiers import ALERTS_LOG, JsonLinesNotifier
 from catdog.pipeline.compute import ComputeState, ComputeStatus, TrainCompute
 from catdog.pipeline.names import LambdaFunction
-from catdog.pipeline.ports import ExecutionLiveness
 from catdog.pipeline.steps import PipelineDeps
 from catdog.settings import Settings
 from catdog.storage.ports import Storage
@@ -26,9 +24,10 @@ from lambdas.adapter import production_deps, production_settings
 from tests.gate_metrics import paired_metrics
 from tests.pipeline.pipeline_support import (
     BASELINE,
-    FakeInferenceServer,
+    FakeExecutions,
     FakeTrainCompute,
     add_labels,
+    fake_pipeline_deps,
     install_champion,
     set_mode,
 )
@@ -42,14 +41,6 @@ def event(name: str) -> dict[str, Any]:
     return loaded
 
 
-@dataclass
-class Executions(ExecutionLiveness):
-    running: set[str] = field(default_factory=set)
-
-    def is_running(self, execution_id: str) -> bool:
-        return execution_id in self.running
-
-
 @pytest.fixture
 def compute(storage: Storage, tmp_path: Path) -> FakeTrainCompute:
     model = tmp_path / "model.keras"
@@ -58,22 +49,15 @@ def compute(storage: Storage, tmp_path: Path) -> FakeTrainCompute:
 
 
 @pytest.fixture
-def executions() -> Executions:
-    return Executions()
+def executions() -> FakeExecutions:
+    return FakeExecutions()
 
 
 @pytest.fixture
 def deps(
-    settings: Settings, storage: Storage, compute: FakeTrainCompute, executions: Executions
+    settings: Settings, storage: Storage, compute: FakeTrainCompute, executions: FakeExecutions
 ) -> PipelineDeps:
-    return PipelineDeps(
-        settings=settings.with_changes(wait_seconds=7),
-        storage=storage,
-        compute=compute,
-        inference=FakeInferenceServer(storage, served=BASELINE),
-        executions=executions,
-        notifier=JsonLinesNotifier(settings.log_dir / ALERTS_LOG),
-    )
+    return fake_pipeline_deps(settings.with_changes(wait_seconds=7), storage, compute, executions)
 
 
 def envelope(state: dict[str, Any], name: str = "manual-1") -> dict[str, Any]:
@@ -129,7 +113,7 @@ def test_threshold_counts_labels_since_the_champion(deps: PipelineDeps) -> None:
 
 
 def test_a_retried_create_training_run_finds_its_own_run(
-    deps: PipelineDeps, executions: Executions
+    deps: PipelineDeps, executions: FakeExecutions
 ) -> None:
     state = {"trigger": "manual"}
     first = handlers.create_training_run(envelope(state), None, deps=deps)
@@ -247,7 +231,7 @@ def test_every_state_machine_function_has_a_handler_named_as_it() -> None:
 
 
 def test_only_a_run_whose_execution_is_gone_counts_as_orphaned(
-    deps: PipelineDeps, compute: FakeTrainCompute, executions: Executions
+    deps: PipelineDeps, compute: FakeTrainCompute, executions: FakeExecutions
 ) -> None:
     deps.storage.runs.create("older", Trigger.SCHEDULE, utc_now(), "arn:x:execution:sm:older")
     executions.running.add("arn:x:execution:sm:older")

@@ -21,9 +21,12 @@ from catdog.domain import (
     RunStatus,
 )
 from catdog.errors import CanaryMismatch, ServiceUnavailable
+from catdog.notifiers import ALERTS_LOG, JsonLinesNotifier
 from catdog.pipeline.compute import ComputeState, ComputeStatus, TrainCompute
+from catdog.pipeline.deps import PipelineDeps
 from catdog.pipeline.executions import ExecutionDetail
-from catdog.pipeline.ports import InferenceSignal
+from catdog.pipeline.ports import ExecutionLiveness, InferenceSignal
+from catdog.settings import Settings
 from catdog.storage.ports import Storage
 from hosts.embedded.step_functions import LocalPipeline
 from tests.gate_metrics import paired_metrics
@@ -142,6 +145,33 @@ class FakeInferenceServer(InferenceSignal):
     def model_info(self) -> dict[str, Any]:
         self.calls.append("model_info")
         return {"version": self.served}
+
+
+@dataclass
+class FakeExecutions(ExecutionLiveness):
+    """The executions the orchestrator still runs: exactly those in ``running``."""
+
+    running: set[str] = field(default_factory=set)
+
+    def is_running(self, execution_id: str) -> bool:
+        return execution_id in self.running
+
+
+def fake_pipeline_deps(
+    settings: Settings,
+    storage: Storage,
+    compute: TrainCompute,
+    executions: ExecutionLiveness | None = None,
+) -> PipelineDeps:
+    """What the steps run against, with the fakes above for the world outside storage."""
+    return PipelineDeps(
+        settings=settings,
+        storage=storage,
+        compute=compute,
+        inference=FakeInferenceServer(storage, served=BASELINE),
+        executions=executions or FakeExecutions(),
+        notifier=JsonLinesNotifier(settings.log_dir / ALERTS_LOG),
+    )
 
 
 def run(

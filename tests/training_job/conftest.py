@@ -13,13 +13,6 @@ from training_job.train import TrainingConfig
 
 TINY_CONFIG = TrainingConfig(arch="small_cnn", input_size=32, epochs=2, batch_size=8, seed=3)
 """A configuration that trains in seconds; vary it with ``dataclasses.replace``."""
-TINY = {
-    "arch": TINY_CONFIG.arch,
-    "input_size": TINY_CONFIG.input_size,
-    "epochs": TINY_CONFIG.epochs,
-    "batch_size": TINY_CONFIG.batch_size,
-    "seed": TINY_CONFIG.seed,
-}
 
 
 @pytest.fixture

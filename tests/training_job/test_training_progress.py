@@ -3,20 +3,20 @@ batches within an epoch (throttled), and only epoch ends in the run's history.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from catdog.domain import RunPhase, RunProgress, TrainingRun, Trigger
-from tests.training_job.conftest import TINY
+from tests.training_job.conftest import TINY_CONFIG
 from tests.training_job.test_training_schedule import FakeTimer
 from tests.training_job.training_images import write_class_folder
 from training_job.artifact import DirectoryArtifactSink
 from training_job.data import folder_examples
 from training_job.job import run_training
 from training_job.progress import RunReporter
-from training_job.train import TrainingConfig
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -70,7 +70,7 @@ def test_a_run_reports_its_phases_batches_and_epochs_in_order(tmp_path: Path) ->
     sent: list[RunProgress] = []
     run_training(
         examples,
-        TrainingConfig(**{**TINY, "batch_size": 2}),  # type: ignore[arg-type]
+        replace(TINY_CONFIG, batch_size=2),
         DirectoryArtifactSink(tmp_path / "model"),
         version="v1",
         report=sent.append,

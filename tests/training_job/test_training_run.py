@@ -3,6 +3,7 @@ failures are recorded and never leave ``_SUCCESS``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,13 @@ from catdog.domain import ModelStatus, ModelVersion, RunPhase, RunStatus, Trigge
 from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.ports import Storage
-from tests.training_job.conftest import TINY
+from tests.training_job.conftest import TINY_CONFIG
 from tests.training_job.training_images import add_labeled_images, write_class_folder
 from training_job.__main__ import main
 from training_job.artifact import DirectoryArtifactSink
 from training_job.data import folder_examples
 from training_job.job import run_training
 from training_job.run import run_job
-from training_job.train import TrainingConfig
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ def test_a_run_with_a_champion_warm_starts_and_compares(
     champion_dir = tmp_path / "champion"
     run_training(
         folder_examples(write_class_folder(tmp_path / "seed", per_class=10)),
-        TrainingConfig(**{**TINY, "epochs": 1}),  # type: ignore[arg-type]
+        replace(TINY_CONFIG, epochs=1),
         DirectoryArtifactSink(champion_dir),
         version="champ",
     )
