@@ -221,7 +221,10 @@ def traced_step(
                 logger.info("step finished", extra={"step": step, "duration_ms": elapsed})
                 return result
 
-        return run  # type: ignore[return-value]
+        # ``run`` has the handler's signature (functools.wraps), but mypy cannot prove that
+        # for a TypeVar bound to Callable[..., Any]; a ParamSpec version would lose the
+        # handlers' parameter names and defaults that lambdas.adapter's StepHandler needs.
+        return run  # type: ignore[return-value]  # see above
 
     return decorate
 

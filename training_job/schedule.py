@@ -28,7 +28,7 @@ def learning_rate_at(
     return floor + (peak - floor) * cosine
 
 
-class ScheduleCallback(keras.callbacks.Callback):  # type: ignore[misc]
+class ScheduleCallback(keras.callbacks.Callback):
     """Sets the optimizer's rate before every batch; stops when the time budget would run out."""
 
     def __init__(

@@ -186,7 +186,7 @@ def _best_epoch(history: list[dict[str, float]]) -> int:
     return scores.index(max(scores)) + 1
 
 
-class PreciseBatchNorm(keras.callbacks.Callback):  # type: ignore[misc]
+class PreciseBatchNorm(keras.callbacks.Callback):
     """Before each validation, set every batch-norm layer's running statistics to the
     average over a fixed sample of training images ("precise BN").
 
@@ -240,7 +240,7 @@ def batch_norm_layers(model: Any) -> list[Any]:
     return found
 
 
-class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]
+class ProgressCallback(keras.callbacks.Callback):
     """Records per-epoch history and reports progress with an ETA from the mean batch
     time: every epoch's end, and the batches done within one when the reporter is due."""
 

@@ -58,8 +58,10 @@ def install() -> None:
             return
         check_seam()
         backend = _backend_class()
-        _original = backend.invoke  # type: ignore[attr-defined]
-        backend.invoke = _invoke  # type: ignore[attr-defined]
+        # Patching a third-party class on purpose (the seam above); ``backend`` is a plain
+        # ``type`` because the class is imported lazily, so its attributes are unknown.
+        _original = backend.invoke  # type: ignore[attr-defined]  # see above
+        backend.invoke = _invoke  # type: ignore[attr-defined]  # see above
 
 
 def register(function_name: str, route: Route) -> None:

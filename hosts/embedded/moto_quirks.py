@@ -38,5 +38,6 @@ def install() -> None:
                 return  # stopped stays stopped (ABORTED), as on AWS
             original(self, error)
 
-        Environment.set_error = set_error  # type: ignore[method-assign]
+        # Patching moto's interpreter on purpose; mypy forbids assigning to a method.
+        Environment.set_error = set_error  # type: ignore[method-assign]  # see above
         _installed = True

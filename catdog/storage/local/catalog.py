@@ -214,11 +214,11 @@ class SqliteImageCatalog:
             raise NotFound(f"no image with key {key!r}")
 
     def count_labeled_since(self, since: datetime | None) -> int:
-        if since is None:
-            sql, params = "SELECT COUNT(*) FROM images WHERE label IS NOT NULL", ()
-        else:
-            sql = "SELECT COUNT(*) FROM images WHERE label IS NOT NULL AND labeled_at > ?"
-            params = (to_iso(since),)  # type: ignore[assignment]
+        sql = "SELECT COUNT(*) FROM images WHERE label IS NOT NULL"
+        params: tuple[str, ...] = ()
+        if since is not None:
+            sql += " AND labeled_at > ?"
+            params = (to_iso(since),)
         return int(self._db.connection().execute(sql, params).fetchone()[0])
 
     def counts(self) -> CatalogCounts:
