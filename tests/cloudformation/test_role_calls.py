@@ -18,9 +18,9 @@ from moto import mock_aws
 
 from catdog.alerts import Alert, AlertKind, announce
 from catdog.champion import serve_champion_change
+from catdog.classification import Predictor
 from catdog.composition import build_ingest
 from catdog.domain import ModelStatus, ModelVersion, Trigger
-from catdog.errors import ServiceUnavailable
 from catdog.fleet.aws import AutoScalingFleet
 from catdog.notifiers import SnsNotifier
 from catdog.pending import PendingMessage, RetryPolicy, classify_announced
@@ -32,6 +32,7 @@ from catdog.storage.ports import Storage
 from tests.core.test_champion_serving import Instance
 from tests.core.test_fleet_aws import make_group
 from tests.factories import noise_image_bytes
+from tests.web.fakes import FakeInference
 from web.uploads import UploadService
 from web.url_import import UrlImporter
 
@@ -141,11 +142,6 @@ def _logical_id(target: Any) -> str:
     return str(target)
 
 
-class DownInference:
-    def predict(self, data: bytes, content_type: str) -> Any:
-        raise ServiceUnavailable("connection refused")
-
-
 @dataclass(frozen=True)
 class Answer:
     label: str = "cat"
@@ -153,7 +149,7 @@ class Answer:
     model_version: str = "v1"
 
 
-class UpInference:
+class UpInference(Predictor):
     def predict(self, data: bytes, content_type: str) -> Answer:
         return Answer()
 
@@ -169,7 +165,7 @@ def test_an_upload_during_an_outage_is_granted_to_the_web_role(world: World, res
     uploads = UploadService(
         build_ingest(settings, world.storage),
         world.storage.catalog,
-        DownInference(),
+        FakeInference(down=True),
         UrlImporter(settings.max_upload_bytes, settings.url_import_timeout_s),
         settings.unsure_threshold,
         world.queue,
@@ -209,7 +205,7 @@ def test_classify_pending_is_granted_to_its_role(world: World, resources):
     )
     deferred = classify_announced(
         world.storage,
-        DownInference(),
+        FakeInference(down=True),
         world.queue,
         [PendingMessage("b", received["ReceiptHandle"], 1)],
         retry,

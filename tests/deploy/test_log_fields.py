@@ -38,8 +38,10 @@ def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # dictConfig shuts down every handler the process ever made. Once TensorFlow is
     # imported (any test module may do it at collection), that includes absl's
     # handler, which closes its stream: pytest's capture file. Clear the handler
-    # registry without closing anything, as a fresh process would have none.
-    monkeypatch.setattr(logging.config, "_clearExistingHandlers", logging._handlers.clear)
+    # registry without closing anything, as a fresh process would have none. (The
+    # registry is logging's private ``_handlers``, which typeshed does not declare.)
+    handler_registry = vars(logging)["_handlers"]
+    monkeypatch.setattr(logging.config, "_clearExistingHandlers", handler_registry.clear)
     yield
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)

@@ -45,7 +45,7 @@ def _routes() -> list[tuple[str, str, str]]:
     app = create_app_for_listing()
     routes = []
     for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             url = rule.rule
             for argument in rule.arguments:
                 url = url.replace(f"<{argument}>", "someone").replace(

@@ -79,6 +79,7 @@ application's upload rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from catdog.settings import AwsResources
 
@@ -196,7 +197,7 @@ def index_named(indexes: tuple[Index, ...], name: str) -> Index:
     return next(index for index in indexes if index.name == name)
 
 
-def table_definitions(aws: AwsResources) -> list[dict[str, object]]:
+def table_definitions(aws: AwsResources) -> list[dict[str, Any]]:
     """``CreateTable`` arguments for every table, in the shape the DynamoDB API takes."""
     return [
         _table(aws.images_table, IMAGE_INDEXES),
@@ -211,9 +212,9 @@ def bucket_names(aws: AwsResources) -> dict[str, str]:
     return {"images": aws.images_bucket, "models": aws.models_bucket, "static": aws.static_bucket}
 
 
-def _table(name: str, indexes: tuple[Index, ...]) -> dict[str, object]:
+def _table(name: str, indexes: tuple[Index, ...]) -> dict[str, Any]:
     attributes = sorted({PK, SK} | {i.partition for i in indexes} | {i.sort for i in indexes})
-    definition: dict[str, object] = {
+    definition: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attributes],
