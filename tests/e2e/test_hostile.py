@@ -148,7 +148,8 @@ REJECTED: list[Case] = [
     Case("listing: limit=abc", listing("limit=abc"), 400, "invalid_input"),
     Case("listing: limit=² (a non-ASCII digit)", listing("limit=%C2%B2"), 400, "invalid_input"),
     Case("listing: forged cursor", listing("cursor=Li4vLi4vZXRj"), 400, "invalid_input"),
-    Case("listing: label=horse", listing("label=horse"), 400, "invalid_input"),
+    Case("listing: predicted=horse", listing("predicted=horse"), 400, "invalid_input"),
+    Case("listing: label=cat (renamed predicted=)", listing("label=cat"), 400, "invalid_input"),
     Case(
         "URL: loopback", url_import("u1", lambda t: f"{t.photo_server}/cat.jpg"), 400, "url_refused"
     ),

@@ -67,7 +67,7 @@ def test_a_user_uploads_sees_classes_searches_and_lists(system: CatdogSystem) ->
 
     everything = list_all(session, web)
     assert [item["key"] for item in everything] == list(reversed(CATS + DOGS))  # newest first
-    by_class = {label: list_all(session, web, label=label) for label in ("cat", "dog")}
+    by_class = {label: list_all(session, web, predicted=label) for label in ("cat", "dog")}
     assert by_class["cat"] and by_class["dog"], "the baseline should see both classes"
     for label, items in by_class.items():
         assert all(item["prediction"]["label"] == label for item in items)
