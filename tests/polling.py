@@ -9,22 +9,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 _REPR_LIMIT = 500
 
 
+@overload
+def wait_until(
+    probe: Callable[[], T | None],
+    *,
+    what: str,
+    timeout: float = ...,
+    interval: float = ...,
+    ignoring: tuple[type[Exception], ...] = ...,
+) -> T: ...  # a truthy value: never None
+
+
+@overload
 def wait_until(
     probe: Callable[[], T],
     *,
     what: str,
+    timeout: float = ...,
+    interval: float = ...,
+    done: Callable[[T], object],
+    ignoring: tuple[type[Exception], ...] = ...,
+) -> T: ...
+
+
+def wait_until(
+    probe: Callable[[], Any],
+    *,
+    what: str,
     timeout: float = 30.0,
     interval: float = 0.1,
-    done: Callable[[T], object] = bool,
+    done: Callable[[Any], object] = bool,
     ignoring: tuple[type[Exception], ...] = (),
-) -> T:
+) -> Any:
     """Call ``probe`` every ``interval`` seconds until ``done(value)`` is true; return
     that value.
 

@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from tests.e2e.api import CAT_TINT, photo
-from tests.e2e.system import ROOT, CatdogSystem, wait_until
+from tests.e2e.system import ROOT, UNREACHABLE, CatdogSystem
 from tests.network import free_port
+from tests.polling import wait_until
 
 StartSystem = Callable[..., CatdogSystem]
 SERVED_PHOTO = photo(500, CAT_TINT)
@@ -104,8 +105,9 @@ def loopback_web(system: CatdogSystem) -> Iterator[str]:
             lambda: (
                 process.poll() is None and requests.get(f"{url}/api/v1/openapi.json", timeout=2).ok
             ),
-            60,
-            "the loopback web app",
+            what="the loopback web app",
+            timeout=60,
+            ignoring=UNREACHABLE,
         )
         yield url
     finally:

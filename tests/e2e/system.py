@@ -14,14 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from tests.network import free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CATDOG = Path(sys.executable).parent / "catdog"
@@ -30,19 +29,8 @@ MANAGER = "erin"
 PASSWORD = "e2e manager password, long enough"
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str, poll: float = 0.25) -> Any:
-    """Poll ``check`` until it returns something truthy (bounded); returns that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = check()
-        except (requests.RequestException, OSError):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
+# What a check may raise while part of the system is (re)starting: not yet, try again.
+UNREACHABLE: tuple[type[Exception], ...] = (requests.RequestException, OSError)
 
 
 def answers(url: str) -> bool:
@@ -123,7 +111,9 @@ class CatdogSystem:
                 and answers(f"{self.web}/api/v1/openapi.json")
             )
 
-        wait_until(ready, timeout, "catdog up to be ready", poll=0.5)
+        wait_until(
+            ready, what="catdog up to be ready", timeout=timeout, interval=0.5, ignoring=UNREACHABLE
+        )
 
     def stop(self, timeout: float = 60.0) -> int | None:
         process = self.process

@@ -34,7 +34,8 @@ from tests.e2e.api import (
     upload,
 )
 from tests.e2e.conftest import SERVED_PHOTO, StartSystem
-from tests.e2e.system import MANAGER, PASSWORD, CatdogSystem, wait_until
+from tests.e2e.system import MANAGER, PASSWORD, UNREACHABLE, CatdogSystem
+from tests.polling import wait_until
 from training_job.data import Side, SplitFractions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -148,7 +149,9 @@ def test_a_manager_labels_retrains_promotes_and_rolls_back(system: CatdogSystem)
         assert not failed, f"{failed}\n{system.log()[-3000:]}"
         return next((r for r in runs if r["status"] in ("rejected", "promoted")), None)
 
-    rejected = wait_until(judged_run, 300, "a judged run", poll=1.0)
+    rejected = wait_until(
+        judged_run, what="a judged run", timeout=300, interval=1.0, ignoring=UNREACHABLE
+    )
     assert rejected["status"] == "rejected" and rejected["trigger"] == "schedule"
     assert re.match(
         r"evaluation set has \d+ images \(\d+ cat, \d+ dog\); at least 200", rejected["error"]
@@ -183,7 +186,9 @@ def test_a_manager_labels_retrains_promotes_and_rolls_back(system: CatdogSystem)
         assert run["status"] not in ("failed", "rejected"), f"{run}\n{system.log()[-3000:]}"
         return run if run["status"] == "promoted" else None
 
-    run = wait_until(promoted_run, 300, "a promoted run", poll=1.0)
+    run = wait_until(
+        promoted_run, what="a promoted run", timeout=300, interval=1.0, ignoring=UNREACHABLE
+    )
     version = run["run_id"]
     assert run["retrain_mode"] == "incremental"
     assert run["progress"]["epoch"] == run["progress"]["epochs"]
@@ -193,8 +198,9 @@ def test_a_manager_labels_retrains_promotes_and_rolls_back(system: CatdogSystem)
     assert get_json(api, f"{web}/api/v1/models")["champion"] == version
     wait_until(
         lambda: get_json(api, f"{system.inference}/v1/model")["version"] == version,
-        60,
-        f"the inference server to serve {version}",
+        what=f"the inference server to serve {version}",
+        timeout=60,
+        ignoring=UNREACHABLE,
     )
     after = upload(api, web, "after-retraining", photo(900, DOG_TINT))
     assert after.status_code == 201
@@ -276,7 +282,12 @@ def test_predictions_at_concurrency_32_during_5_hot_swaps(system: CatdogSystem) 
         champion = get_json(api, f"{system.web}/api/v1/models")["champion"]
         for number in range(5):
             enough = (number + 1) * 80
-            wait_until(lambda: len(outcomes) >= enough, 120, "predictions")  # noqa: B023
+            wait_until(
+                lambda: len(outcomes) >= enough,  # noqa: B023
+                what="predictions",
+                timeout=120,
+                ignoring=UNREACHABLE,
+            )
             target = trained if champion == "baseline" else "baseline"
             response = api.post(
                 f"{system.web}/api/v1/models/{target}/promote",
@@ -284,7 +295,9 @@ def test_predictions_at_concurrency_32_during_5_hot_swaps(system: CatdogSystem) 
             )
             assert response.status_code == 200 and response.json()["served"] is True
             champion = target
-        wait_until(lambda: len(outcomes) >= 500, 120, "500 predictions")
+        wait_until(
+            lambda: len(outcomes) >= 500, what="500 predictions", timeout=120, ignoring=UNREACHABLE
+        )
     finally:
         stop.set()
         for thread in clients:

@@ -28,7 +28,8 @@ import requests
 
 from tests.e2e.api import CAT_TINT, DOG_TINT, bearer, get_json, photo, upload
 from tests.e2e.conftest import StartSystem
-from tests.e2e.system import MANAGER, PASSWORD, CatdogSystem, wait_until
+from tests.e2e.system import MANAGER, PASSWORD, UNREACHABLE, CatdogSystem
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.browser]
 
@@ -68,7 +69,14 @@ class Trainer:
     """The run's training process, paused and resumed by the test."""
 
     def __init__(self, system: CatdogSystem, run_id: str) -> None:
-        self.pid: int = wait_until(lambda: system.training_pid(run_id), 60, "the training job")
+        pid = wait_until(
+            lambda: system.training_pid(run_id),
+            what="the training job",
+            timeout=60,
+            ignoring=UNREACHABLE,
+        )
+        assert pid is not None
+        self.pid = pid
         self.paused = False
 
     def pause(self) -> None:
@@ -116,7 +124,13 @@ def see_batch_on_the_page(
     """Pause the trainer within an epoch; the page must show the batch it stopped at."""
     from playwright.sync_api import expect
 
-    wait_until(lambda: within_epoch(progress_of(api, web, run_id)), 60, "a batch report", 0.02)
+    wait_until(
+        lambda: within_epoch(progress_of(api, web, run_id)),
+        what="a batch report",
+        timeout=60,
+        interval=0.02,
+        ignoring=UNREACHABLE,
+    )
     trainer.pause()
     where = within_epoch(progress_of(api, web, run_id))
     assert where is not None, "paused outside an epoch"
@@ -159,9 +173,10 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
             trainer.resume()
             wait_until(
                 lambda: within_epoch(progress_of(api, web, run_id)) != first,  # noqa: B023
-                60,
-                "the next batch",
-                0.01,
+                what="the next batch",
+                timeout=60,
+                interval=0.01,
+                ignoring=UNREACHABLE,
             )
             second = see_batch_on_the_page(page, trainer, api, web, run_id)
             trainer.resume()
@@ -212,8 +227,9 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
     third_id = third.json()["run_id"]
     wait_until(
         lambda: api.post(f"{web}/api/v1/training-runs/{third_id}/cancel").status_code == 200,
-        60,
-        "the third run to be cancellable",
+        what="the third run to be cancellable",
+        timeout=60,
+        ignoring=UNREACHABLE,
     )
     page.context.close()
     assert problems == [], f"browser errors: {problems}"

@@ -24,7 +24,8 @@ from PIL import Image
 from tests.e2e.api import CAT_TINT, DOG_TINT, bearer, get_json, list_all, photo
 from tests.e2e.conftest import StartSystem
 from tests.e2e.load import UploadLoad, catalog_integrity, lost_uploads
-from tests.e2e.system import MANAGER, PASSWORD, CatdogSystem, kill_group, pid_alive, wait_until
+from tests.e2e.system import MANAGER, PASSWORD, UNREACHABLE, CatdogSystem, kill_group, pid_alive
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -61,7 +62,12 @@ def assert_intact(system: CatdogSystem, load: UploadLoad) -> dict[str, dict[str,
 
 
 def kill_after(load: UploadLoad, acknowledged: int, pid: int) -> None:
-    wait_until(lambda: len(load.acknowledged()) >= acknowledged, 120, "uploads before the kill")
+    wait_until(
+        lambda: len(load.acknowledged()) >= acknowledged,
+        what="uploads before the kill",
+        timeout=120,
+        ignoring=UNREACHABLE,
+    )
     assert kill_group(pid)
 
 
@@ -83,9 +89,19 @@ def test_kill_9_of_the_web_app_during_uploads(system: CatdogSystem) -> None:
     load = UploadLoad(system.web, "webkill", 8, 1000, seed_base=10_000).start()
     try:
         kill_after(load, 30, before)
-        wait_until(lambda: system.children().get("web", before) != before, 60, "a new web app")
+        wait_until(
+            lambda: system.children().get("web", before) != before,
+            what="a new web app",
+            timeout=60,
+            ignoring=UNREACHABLE,
+        )
         restarted = len(load.acknowledged())
-        wait_until(lambda: len(load.acknowledged()) >= restarted + 30, 120, "uploads after")
+        wait_until(
+            lambda: len(load.acknowledged()) >= restarted + 30,
+            what="uploads after",
+            timeout=120,
+            ignoring=UNREACHABLE,
+        )
     finally:
         load.stop.set()
         load.join()
@@ -135,17 +151,33 @@ def test_kill_9_of_the_inference_server_during_predictions(
         thread.start()
     load.start()
     try:
-        wait_until(lambda: len(answers) >= 20, 60, "predictions before the kill")
+        wait_until(
+            lambda: len(answers) >= 20,
+            what="predictions before the kill",
+            timeout=60,
+            ignoring=UNREACHABLE,
+        )
         kill_after(load, 10, before)
         wait_until(
             lambda: system.children().get("inference-server", before) != before,
-            60,
-            "a new inference server",
+            what="a new inference server",
+            timeout=60,
+            ignoring=UNREACHABLE,
         )
-        wait_until(lambda: requests.get(f"{system.inference}/readyz", timeout=2).ok, 120, "ready")
+        wait_until(
+            lambda: requests.get(f"{system.inference}/readyz", timeout=2).ok,
+            what="ready",
+            timeout=120,
+            ignoring=UNREACHABLE,
+        )
         load.stop.set()
         served = len(answers)
-        wait_until(lambda: len(answers) >= served + 20, 60, "predictions after the restart")
+        wait_until(
+            lambda: len(answers) >= served + 20,
+            what="predictions after the restart",
+            timeout=60,
+            ignoring=UNREACHABLE,
+        )
     finally:
         stop.set()
         load.stop.set()
@@ -167,9 +199,10 @@ def test_kill_9_of_the_inference_server_during_predictions(
 
     wait_until(
         all_classified,
-        120,
-        "pending uploads to be classified",
-        poll=1.0,
+        what="pending uploads to be classified",
+        timeout=120,
+        interval=1.0,
+        ignoring=UNREACHABLE,
     )
     assert_intact(system, load)
 
@@ -201,14 +234,18 @@ def test_kill_9_of_a_training_process_mid_run(
         assert run["status"] in ("pending", "training"), run
         return system.training_pid(run_id) if run["status"] == "training" else None
 
-    pid = wait_until(training, 120, "the run to be training", poll=0.05)
+    pid = wait_until(
+        training, what="the run to be training", timeout=120, interval=0.05, ignoring=UNREACHABLE
+    )
     assert kill_group(pid)
 
     def finished() -> dict[str, Any] | None:
         run = get_json(manager, f"{system.web}/api/v1/training-runs/{run_id}")
         return None if run["status"] in ("pending", "training") else run
 
-    run = wait_until(finished, 120, "the run to end", poll=0.5)
+    run = wait_until(
+        finished, what="the run to end", timeout=120, interval=0.5, ignoring=UNREACHABLE
+    )
     assert run["status"] == "failed"
     assert "without an artifact" in run["error"]
     execution = wait_until(
@@ -217,8 +254,9 @@ def test_kill_9_of_a_training_process_mid_run(
             != "RUNNING"
             and e
         ),
-        60,
-        "the execution to end",
+        what="the execution to end",
+        timeout=60,
+        ignoring=UNREACHABLE,
     )
     assert execution["status"] == "FAILED"
     steps = [step["name"] for step in execution["timeline"]]

@@ -53,6 +53,7 @@ from tests.deploy.support import REGION, ROOT, FixedInstaller, fake_credentials,
 from tests.e2e_aws.smoke_support import FlaskApiHttp, create_stack_alarms
 from tests.e2e_aws.sqs_poller import SqsEventSourcePoller
 from tests.network import free_port
+from tests.polling import wait_until
 from web.app import create_app
 
 # moto warns about each resource type it skips (listed in tests/deploy/test_deploy_moto.py).
@@ -107,20 +108,6 @@ def get_json(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=10) as response:
         body: dict[str, Any] = json.loads(response.read())
         return body
-
-
-def wait_until(check: Any, timeout: float, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy (bounded, never asserted on time)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-        except OSError:
-            result = None
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.5)
 
 
 @pytest.fixture
@@ -212,7 +199,12 @@ def running_inference_server(settings: Settings) -> Iterator[str]:
     )
     url = settings.inference_base_url
     try:
-        wait_until(lambda: get_json(f"{url}/healthz"), 120, "the inference server")
+        wait_until(
+            lambda: get_json(f"{url}/healthz"),
+            what="the inference server",
+            timeout=120,
+            ignoring=(OSError,),
+        )
         yield url
     finally:
         process.terminate()
@@ -378,7 +370,12 @@ def test_an_upload_during_an_inference_outage_is_classified_when_the_server_is_b
 
     try:
         with running_inference_server(settings) as url:
-            model = wait_until(lambda: get_json(f"{url}/v1/model"), 120, "a loaded model")
+            model = wait_until(
+                lambda: get_json(f"{url}/v1/model"),
+                what="a loaded model",
+                timeout=120,
+                ignoring=(OSError,),
+            )
             champion = model["version"]
             assert upload("before-outage", 1)["status"] == "classified"
             assert poller.in_queue() == 0  # a classified upload announces nothing
@@ -390,12 +387,22 @@ def test_an_upload_during_an_inference_outage_is_classified_when_the_server_is_b
         assert [json.loads(r["body"])["key"] for c in calls for r in c["Records"]] == [
             "during-outage"
         ]
-        wait_until(lambda: poller.poll_once() is False, 30, "a failed delivery")
+        wait_until(
+            lambda: poller.poll_once() is False,
+            what="a failed delivery",
+            timeout=30,
+            ignoring=(OSError,),
+        )
         assert len(calls) == 2 and poller.in_queue() == 1
         assert client.get("/api/v1/images/during-outage").get_json()["status"] == "pending"
 
         with running_inference_server(settings) as url:
-            wait_until(lambda: get_json(f"{url}/v1/model"), 120, "a loaded model")
+            wait_until(
+                lambda: get_json(f"{url}/v1/model"),
+                what="a loaded model",
+                timeout=120,
+                ignoring=(OSError,),
+            )
             assert poller.poll_once() is True
             image = client.get("/api/v1/images/during-outage").get_json()
             assert image["status"] == "classified"

@@ -12,6 +12,7 @@ through the proxy without pause while a forced run trains, is promoted and swapp
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,9 +35,9 @@ from tests.e2e_aws.test_aws_journey import (
     running_inference_server,
     tinted_noise,
     upload_and_label,
-    wait_until,
 )
 from tests.network import free_port
+from tests.polling import wait_until
 from web.app import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
@@ -108,7 +109,12 @@ def test_two_instances_swap_to_the_new_champion_with_zero_failed_requests(
             stack.enter_context(
                 running_inference_server(settings.with_changes(inference_port=port))
             )
-            wait_until(lambda u=url: get_json(f"{u}/v1/model"), 180, f"a model on {url}")
+            wait_until(
+                functools.partial(get_json, f"{url}/v1/model"),
+                what=f"a model on {url}",
+                timeout=180,
+                ignoring=(OSError,),
+            )
         balancer = RoundRobinProxy(urls)
         balancer_url = stack.enter_context(balancer)
         # The web app calls the load balancer, as on AWS.
@@ -141,7 +147,12 @@ def test_two_instances_swap_to_the_new_champion_with_zero_failed_requests(
             )
             # Keep the load on a little after the swap, through both instances.
             sent = len(load.versions)
-            wait_until(lambda: len(load.versions) >= sent + 20, 60, "requests after the swap")
+            wait_until(
+                lambda: len(load.versions) >= sent + 20,
+                what="requests after the swap",
+                timeout=60,
+                ignoring=(OSError,),
+            )
 
         assert detail.summary.status == "SUCCEEDED", detail.cause
         assert detail.output["outcome"] == "promoted", detail.output

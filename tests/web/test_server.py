@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,19 +16,15 @@ import pytest
 
 from tests.factories import image_bytes
 from tests.network import free_port
+from tests.polling import wait_until
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"python -m web exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer")
+def answers(url: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether ``url`` answers; fails at once if the server process has exited."""
+    if process.poll() is not None:
+        raise AssertionError(f"python -m web exited with {process.returncode}")
+    urllib.request.urlopen(url, timeout=2).close()
+    return True
 
 
 @pytest.mark.slow
@@ -50,7 +45,14 @@ def test_python_m_web_serves_the_app_with_gunicorn(tmp_path: Path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/api/v1/openapi.json", process)
+        url = f"{base}/api/v1/openapi.json"
+        wait_until(
+            lambda: answers(url, process),
+            what=f"{url} to answer",
+            timeout=60,
+            interval=0.2,
+            ignoring=(OSError,),
+        )
         with urllib.request.urlopen(f"{base}/") as response:
             assert response.status == 200
             assert "gunicorn" in response.headers["Server"]
