@@ -13,7 +13,7 @@ import pytest
 from catdog.domain import ModelStatus, ModelVersion, RunStatus, Trigger
 from catdog.errors import NotFound, RunStateConflict
 from catdog.pipeline.cancel import cancel_run
-from catdog.pipeline.compute import ComputeState, ComputeStatus
+from catdog.pipeline.compute import ComputeState, ComputeStatus, TrainCompute
 from catdog.pipeline.orchestrator import Orchestrator
 from catdog.storage.ports import Storage
 from tests.storage_support import champion_version
@@ -21,7 +21,7 @@ from tests.storage_support import champion_version
 from .support import at
 
 
-class StoppableCompute:
+class StoppableCompute(TrainCompute):
     def __init__(self) -> None:
         self.stopped: list[str] = []
 

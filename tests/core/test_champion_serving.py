@@ -14,11 +14,12 @@ from catdog.domain import ModelStatus, ModelVersion, Trigger
 from catdog.errors import CanaryMismatch, ChampionChanged, InvalidInput, ServiceUnavailable
 from catdog.fleet.local import StaticFleet
 from catdog.fleet.ports import FleetMember
+from catdog.pipeline.ports import InferenceSignal
 from catdog.storage.ports import Storage
 
 
 @dataclass
-class Instance:
+class Instance(InferenceSignal):
     """An inference server: serves what it is told, unless down or refusing that version."""
 
     served: str | None = "v1"

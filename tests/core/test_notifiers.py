@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from catdog.alerts import Alert, AlertKind, announce
+from catdog.alerts import Alert, AlertKind, AlertStore, Notifier, announce
 from catdog.notifiers import ALERTS_LOG, JsonLinesNotifier, SnsNotifier, build_notifier
 from catdog.settings import Settings
 
@@ -35,7 +35,7 @@ def test_the_local_notifier_appends_one_json_line_per_alert(tmp_path: Path) -> N
     assert first["raised_at"] == "2026-03-04T05:06:07.000000Z"
 
 
-class MemoryStore:
+class MemoryStore(AlertStore):
     def __init__(self) -> None:
         self.alerts: dict[str, Alert] = {}
 
@@ -48,7 +48,7 @@ class MemoryStore:
         return new
 
 
-class FailingNotifier:
+class FailingNotifier(Notifier):
     def notify(self, alert: Alert) -> None:
         raise ConnectionError("SNS is unreachable")
 

@@ -10,12 +10,12 @@ import pytest
 from moto import mock_aws
 
 from catdog.errors import ServiceUnavailable
-from catdog.secret_values import with_aws_secrets
+from catdog.secret_values import SecretReader, with_aws_secrets
 from catdog.settings import AwsResources, Settings
 from catdog.storage.aws.secrets import SecretsManagerSecrets
 
 
-class CountingReader:
+class CountingReader(SecretReader):
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
         self.reads: list[str] = []

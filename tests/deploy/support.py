@@ -16,6 +16,8 @@ from moto.cloudformation.models import ChangeSet
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 
+from hosts.deploy.dependencies import DependencyInstaller
+
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -26,7 +28,7 @@ FAKE_CREDENTIALS = {
 }
 
 
-class FixedInstaller:
+class FixedInstaller(DependencyInstaller):
     """Stands in for pip: the same small files every time (plus junk that must be left out)."""
 
     def __init__(self) -> None:

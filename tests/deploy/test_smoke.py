@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from hosts.cli import main
-from hosts.deploy.smoke import SmokeClients, SmokeOptions, SmokeTest
+from hosts.deploy.smoke import SmokeClients, SmokeHttp, SmokeOptions, SmokeTest
 
 REGION = "us-east-1"
 WEB_URL = "https://api.example/app/"
@@ -27,7 +27,7 @@ TEMPLATE = {
 }
 
 
-class ScriptedApi:
+class ScriptedApi(SmokeHttp):
     """Answers each request from ``answers`` (by "METHOD /path"); records what was asked."""
 
     def __init__(self, answers: dict[str, tuple[int, Any]]) -> None:

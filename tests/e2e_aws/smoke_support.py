@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 
+from hosts.deploy.smoke import SmokeHttp
 from tests.cloudformation.support import load_template, of_type, render_name
 
 
-class FlaskApiHttp:
+class FlaskApiHttp(SmokeHttp):
     """SmokeHttp over the web app's test client: the API Gateway URL's path is the
     app's path (the stage prefix is what API Gateway strips on AWS)."""
 

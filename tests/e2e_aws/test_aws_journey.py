@@ -34,6 +34,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
 
+from catdog.auth.cognito import SigningKeys
 from catdog.bootstrap import default_baseline_dir, ensure_champion
 from catdog.inference_client import InferenceClient
 from catdog.pending import PendingDeps, RetryPolicy
@@ -75,7 +76,7 @@ STACK_NAMES = (
 )
 
 
-class PoolKeys:
+class PoolKeys(SigningKeys):
     """The user pool's JWKS as the web app sees it: the key made above."""
 
     def key_for(self, token: str) -> Any:

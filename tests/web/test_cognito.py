@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from catdog.auth.cognito import CognitoConfig, CognitoVerifier
+from catdog.auth.cognito import CognitoConfig, CognitoVerifier, SigningKeys
 from catdog.errors import InvalidToken
 from catdog.settings import AwsResources, Settings
 from web.app import create_app
@@ -32,7 +32,7 @@ KEY = new_key()
 OTHER_KEY = new_key()
 
 
-class Keys:
+class Keys(SigningKeys):
     """The pool's JWKS, as the verifier sees it: one known key id."""
 
     def key_for(self, token: str) -> Any:
