@@ -17,6 +17,7 @@ from catdog.settings import Settings
 from catdog.storage.local import build_local_storage
 from catdog.storage.local.blobs import LocalBlobStore
 from tests.factories import noise_image_bytes
+from tests.polling import wait_until
 from tests.storage_support import crashing_before_the_record
 
 DAY = 24 * 3600.0
@@ -84,11 +85,12 @@ def test_the_periodic_sweep_runs_until_stopped(tmp_path: Path) -> None:
     periodic = PeriodicSweep(sweeper, interval_s=0.01)
     periodic.start()
     try:
-        for _ in range(1000):
-            if not blobs.exists("images", orphan):
-                break
-            time.sleep(0.01)
+        wait_until(
+            lambda: not blobs.exists("images", orphan),
+            what="the periodic sweep to remove the orphan",
+            timeout=10,
+            interval=0.01,
+        )
     finally:
         periodic.stop()
-    assert not blobs.exists("images", orphan)
     assert periodic.sweeps >= 1
