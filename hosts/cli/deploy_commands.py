@@ -166,9 +166,7 @@ def run_smoke(args: argparse.Namespace, settings: Settings) -> int:
     clients = stack_clients(args.region)
     smoke = SmokeTest(
         args.stack,
-        SmokeClients(
-            clients.cloudformation, clients.stepfunctions, clients.cloudwatch, UrllibHttp()
-        ),
+        SmokeClients(clients.cloudformation, clients.cloudwatch, UrllibHttp()),
         SmokeOptions(token, args.classify_timeout, args.run_timeout),
         say=_say,
     )

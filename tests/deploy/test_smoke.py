@@ -52,7 +52,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         yield {
             service: boto3.client(service, region_name=REGION)
-            for service in ("cloudformation", "stepfunctions", "cloudwatch")
+            for service in ("cloudformation", "cloudwatch")
         }
 
 
@@ -60,7 +60,7 @@ def smoke(
     aws: dict[str, Any], api: ScriptedApi, stack: str = "catdog"
 ) -> tuple[SmokeTest, list[str]]:
     said: list[str] = []
-    clients = SmokeClients(aws["cloudformation"], aws["stepfunctions"], aws["cloudwatch"], api)
+    clients = SmokeClients(aws["cloudformation"], aws["cloudwatch"], api)
     ticks = iter(range(1000))
     test = SmokeTest(
         stack,
