@@ -158,6 +158,14 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
     run_id = train_now(page)
     trainer = Trainer(system, run_id)
     page.evaluate(f"window.__watching = {MARKER!r}")
+    # The dashboard, open beside the run page, watches the same run.
+    dashboard = page.context.new_page()
+    dashboard.on("pageerror", lambda error: problems.append(str(error)))
+    dashboard.goto("/manager/")
+    watched = dashboard.locator(".run-progress")
+    expect(watched).to_have_attribute("data-run-page", re.compile(run_id))
+    expect(dashboard.locator("#train-now")).to_be_hidden()
+    dashboard.evaluate(f"window.__watching = {MARKER!r}")
     try:
         # Before the first epoch: a named phase (the job is still starting: paused there).
         trainer.pause()
@@ -211,6 +219,13 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
     )
     assert page.evaluate("window.__watching") == MARKER, "the page navigated"
     shot(page, "e2e-live-run-decision")
+    # The dashboard followed it too: the final status, a link to the decision, and
+    # "Train now" offered again, without a reload.
+    expect(dashboard.locator('[data-field="status"]')).to_have_text(finished["status"])
+    expect(dashboard.locator("a.run-ended")).to_be_visible()
+    expect(dashboard.locator("#train-now")).to_be_visible()
+    assert dashboard.evaluate("window.__watching") == MARKER, "the dashboard navigated"
+    dashboard.close()
     if finished["status"] == "rejected":  # too few evaluation images, as a rule here
         page.goto("/manager/")
         expect(page.locator(f'[data-alert="{run_id}.rejected"]')).to_be_visible()

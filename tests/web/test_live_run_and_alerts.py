@@ -153,3 +153,17 @@ def test_the_alerts_api_lists_and_acknowledges(
     assert [a["alert_id"] for a in listed] == [later.alert_id]
     missing = client.post("/api/v1/alerts/manual-z.failed/acknowledge", headers=auth_header)
     assert missing.status_code == 404
+
+
+def test_the_dashboard_offers_train_now_only_without_an_active_run(
+    manager_client: FlaskClient, storage: Storage
+) -> None:
+    idle = manager_client.get("/manager/").get_data(as_text=True)
+    form = idle.split('id="train-now-form"')[1].split(">")[0]
+    assert "hidden" not in form
+    active_run(storage)
+    busy = manager_client.get("/manager/").get_data(as_text=True)
+    assert 'data-poll="/api/v1/training-runs/manual-live"' in busy
+    # Rendered but hidden: the page's script shows it when the watched run ends.
+    form = busy.split('id="train-now-form"')[1].split(">")[0]
+    assert "hidden" in form

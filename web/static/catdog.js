@@ -144,6 +144,8 @@
       link.textContent = "See the decision";
       link.className = "run-ended";
       box.appendChild(link);
+      var trainNow = document.getElementById("train-now-form");
+      if (trainNow) { trainNow.hidden = false; }  // the lock is free again
       return;
     }
     fetch(outcome.getAttribute("data-outcome"), { credentials: "same-origin" })
