@@ -5,26 +5,21 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from flask import Flask, Response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from catdog.auth.cognito import SigningKeys, TokenPoster
-from catdog.clock import Clock
 from catdog.errors import CatdogError, ConfigurationError, Unauthorized
 from catdog.gunicorn_app import MALFORMED_BODY_ERRORS, MALFORMED_BODY_MESSAGE
 from catdog.settings import Settings
-from catdog.storage.ports import Storage
 from web import filters
-from web.deps import EXTENSION, build_deps
+from web.deps import EXTENSION, WebOverrides, build_deps
 from web.http_errors import code_for_http_status, error_headers, json_error
 from web.json_bodies import SafeJSONProvider
-from web.ports import Inference, Orchestrator
 from web.security import SessionCookies, add_security_headers, csrf_token
 from web.static_files import register_static
-from web.url_import import UrlImporter
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +27,7 @@ log = logging.getLogger(__name__)
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    storage: Storage | None = None,
-    inference: Inference | None = None,
-    orchestrator: Orchestrator | None = None,
-    clock: Clock | None = None,
-    url_importer: UrlImporter | None = None,
-    cognito_keys: SigningKeys | None = None,
-    cognito_post: TokenPoster | None = None,
-) -> Flask:
+def create_app(settings: Settings | None = None, **overrides: Unpack[WebOverrides]) -> Flask:
     """Build the web app. Without arguments it reads the environment (``Settings.from_env``);
     tests pass their own storage, inference fake, orchestrator and clock."""
     settings = _with_secret_key(settings or Settings.from_env())
@@ -58,16 +43,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.session_interface = SessionCookies()
-    app.extensions[EXTENSION] = build_deps(
-        settings,
-        storage=storage,
-        inference=inference,
-        orchestrator=orchestrator,
-        clock=clock,
-        url_importer=url_importer,
-        cognito_keys=cognito_keys,
-        cognito_post=cognito_post,
-    )
+    app.extensions[EXTENSION] = build_deps(settings, **overrides)
     register_static(app, settings)
     _register_blueprints(app)
     _register_error_handlers(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import cast
+from typing import TypedDict, Unpack, cast
 
 from flask import current_app
 
@@ -92,21 +92,29 @@ class WebDeps:
         )
 
 
-def build_deps(
-    settings: Settings,
-    *,
-    storage: Storage | None = None,
-    inference: Inference | None = None,
-    orchestrator: Orchestrator | None = None,
-    clock: Clock | None = None,
-    url_importer: UrlImporter | None = None,
-    cognito_keys: SigningKeys | None = None,
-    cognito_post: TokenPoster | None = None,
-    compute: TrainCompute | None = None,
-) -> WebDeps:
+class WebOverrides(TypedDict, total=False):
+    """What a host or a test supplies instead of what the settings would build."""
+
+    storage: Storage | None
+    inference: Inference | None
+    orchestrator: Orchestrator | None
+    clock: Clock | None
+    url_importer: UrlImporter | None
+    cognito_keys: SigningKeys | None
+    cognito_post: TokenPoster | None
+    compute: TrainCompute | None
+
+
+def build_deps(settings: Settings, **overrides: Unpack[WebOverrides]) -> WebDeps:
     """Everything the views use; connections open lazily, on first use."""
-    clock = clock or utc_now
-    storage = storage or build_storage(settings)
+    clock = overrides.get("clock") or utc_now
+    storage = overrides.get("storage") or build_storage(settings)
+    orchestrator = overrides.get("orchestrator")
+    url_importer = overrides.get("url_importer")
+    cognito_keys = overrides.get("cognito_keys")
+    cognito_post = overrides.get("cognito_post")
+    compute = overrides.get("compute")
+    inference = overrides.get("inference")
     if inference is None:
         from catdog.inference_client import InferenceClient
 
