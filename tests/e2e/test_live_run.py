@@ -110,10 +110,14 @@ def log_in(page: Any) -> None:
 
 
 def train_now(page: Any) -> str:
-    """Click Train now on the dashboard; the run page once the run exists; its id."""
+    """Click Train now on the dashboard; the run page once the run exists; its id.
+
+    The marker goes on ``window`` as soon as the run page opens, possibly before the
+    pipeline created the run: the page then swaps the run in without navigating."""
     page.goto("/manager/")
     page.locator("#train-now").click()
     page.wait_for_url(re.compile(r"/manager/training-runs/[^/]+$"))
+    page.evaluate(f"window.__watching = {MARKER!r}")
     page.locator("#run-status").wait_for()  # the run exists (the page shows it)
     return str(page.url.rsplit("/", 1)[-1])
 
@@ -157,7 +161,6 @@ def test_a_manager_watches_a_run_live_and_cancels_another(
 
     run_id = train_now(page)
     trainer = Trainer(system, run_id)
-    page.evaluate(f"window.__watching = {MARKER!r}")
     # The dashboard, open beside the run page, watches the same run.
     dashboard = page.context.new_page()
     dashboard.on("pageerror", lambda error: problems.append(str(error)))

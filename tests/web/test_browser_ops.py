@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from catdog.domain import RunStatus
+from catdog.clock import utc_now
+from catdog.domain import RunStatus, Trigger
 from catdog.storage.ports import Storage
 from tests.contract.test_contract_cancel import StoppableCompute
 from tests.factories import noise_image_bytes
@@ -98,3 +99,25 @@ def test_image_browser_keyboard_and_bulk_labels(page, app, inference, accounts, 
     page.locator("#view-disagreement").click()
     expect(page.locator("#images tbody tr")).to_have_count(2)  # pic-5 and pic-0
     shot(page, "22-image-browser")
+
+
+def test_a_run_page_opened_before_its_run_exists_swaps_it_in_without_navigating(
+    page,  # noqa: F811
+    accounts,
+    storage: Storage,
+) -> None:
+    log_in(page)
+    page.goto("/manager/training-runs/manual-soon")
+    expect(page.locator("#run-starting")).to_be_visible()
+    page.evaluate("window.__watching = 'since the run was not there'")
+    # The pipeline's CreateTrainingRun, a moment later.
+    storage.runs.create("manual-soon", Trigger.MANUAL, utc_now())
+    expect(page.locator("#run-status")).to_have_text("pending")
+    expect(page.locator(".run-progress[data-poll]")).to_be_visible()
+    expect(page.locator("#cancel-run-button")).to_be_visible()
+    assert page.evaluate("window.__watching") == "since the run was not there"
+    # The swapped-in part is live: the run's progress reaches the page by itself.
+    storage.runs.transition(
+        "manual-soon", RunStatus.TRAINING, utc_now(), allowed_from=frozenset({RunStatus.PENDING})
+    )
+    expect(page.locator('[data-field="status"]')).to_have_text("training")

@@ -188,11 +188,25 @@
     tick();
   }
 
+  // The run page opened before the pipeline created its run: once the run exists, the
+  // page's main part is fetched again and swapped in place (no navigation), then watched.
   function waitForRun(box) {
     var url = box.getAttribute("data-wait");
+    function swapIn(html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+      var main = document.getElementById("main");
+      if (!fresh || !main) { window.location.reload(); return; }
+      main.innerHTML = fresh.innerHTML;
+      enhance(main);
+    }
     function tick() {
       getJson(url).then(function (run) {
-        if (run) { window.location.reload(); } else { window.setTimeout(tick, POLL_MS); }
+        if (!run) { window.setTimeout(tick, POLL_MS); return; }
+        return fetch(window.location.href, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.text() : null; })
+          .then(function (html) {
+            if (html === null) { window.setTimeout(tick, POLL_MS); } else { swapIn(html); }
+          });
       }).catch(function () { window.setTimeout(tick, POLL_MS * 2); });
     }
     window.setTimeout(tick, POLL_MS);
@@ -275,11 +289,14 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), confirmFirst);
-    Array.prototype.forEach.call(document.querySelectorAll(".run-progress[data-poll]"), watchRun);
-    Array.prototype.forEach.call(document.querySelectorAll("[data-wait]"), waitForRun);
-    var queue = document.querySelector("form[data-queue]");
+  // Everything the script adds to a page, or to a part of it swapped in.
+  function enhance(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("form[data-confirm]"), confirmFirst);
+    Array.prototype.forEach.call(root.querySelectorAll(".run-progress[data-poll]"), watchRun);
+    Array.prototype.forEach.call(root.querySelectorAll("[data-wait]"), waitForRun);
+    var queue = root.querySelector("form[data-queue]");
     if (queue) { labelQueue(queue); }
-  });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
 })();
