@@ -156,17 +156,16 @@ def run_destroy(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_smoke(args: argparse.Namespace, settings: Settings) -> int:
     """Each step printed PASS or FAIL; exit 1 at the first failure."""
-    from hosts.deploy.clients import stack_clients
-    from hosts.deploy.smoke import SmokeClients, SmokeOptions, SmokeTest, UrllibHttp
+    from hosts.deploy.clients import smoke_clients
+    from hosts.deploy.smoke import SmokeOptions, SmokeTest, UrllibHttp
 
     raw = sys.stdin.read() if str(args.token_file) == "-" else args.token_file.read_text()
     token = raw.strip()
     if not token:
         raise InvalidInput("the token file is empty: put a manager's access token in it")
-    clients = stack_clients(args.region)
     smoke = SmokeTest(
         args.stack,
-        SmokeClients(clients.cloudformation, clients.cloudwatch, UrllibHttp()),
+        smoke_clients(UrllibHttp(), args.region),
         SmokeOptions(token, args.classify_timeout, args.run_timeout),
         say=_say,
     )

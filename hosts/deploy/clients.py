@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 
+from hosts.deploy.smoke import SmokeClients, SmokeHttp
+
 
 @dataclass(frozen=True)
 class DeployClients:
@@ -29,21 +31,13 @@ def deploy_clients(region: str | None = None, session: Any = None) -> DeployClie
     )
 
 
-@dataclass(frozen=True)
-class StackClients:
-    """What ``catdog smoke`` reads besides the API: the stack, its executions, its alarms."""
-
-    cloudformation: Any
-    stepfunctions: Any
-    cloudwatch: Any
-
-
-def stack_clients(region: str | None = None, session: Any = None) -> StackClients:
+def smoke_clients(http: SmokeHttp, region: str | None = None, session: Any = None) -> SmokeClients:
+    """What ``catdog smoke`` reads besides the API (the stack and its alarms), and ``http``."""
     session, region = _session(region, session)
-    return StackClients(
+    return SmokeClients(
         cloudformation=session.client("cloudformation", region_name=region),
-        stepfunctions=session.client("stepfunctions", region_name=region),
         cloudwatch=session.client("cloudwatch", region_name=region),
+        http=http,
     )
 
 
