@@ -18,6 +18,7 @@ from catdog.artifacts import EVALUATION_FILE, MODEL_FILE
 from catdog.clock import Clock, to_iso, utc_now
 from catdog.domain import LABELS, RetrainMode, RunPhase
 from catdog.errors import InvalidInput
+from catdog.settings import Settings
 from training_job.artifact import ArtifactSink, canary_name, code_version, select_canaries
 from training_job.data import (
     DecodedSet,
@@ -65,7 +66,7 @@ def run_training(
     log: Callable[[str], None] | None = None,
     progress: bool = False,
     weights: str | None = "imagenet",
-    progress_interval_s: float = 2.0,
+    progress_interval_s: float = Settings.progress_interval_seconds,
 ) -> dict[str, Any]:
     """Train, score challenger and champion on the frozen evaluation set, write the
     artifact. Returns its metrics.

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from catdog.clock import Clock, utc_now
 from catdog.domain import RunPhase, RunProgress
+from catdog.settings import Settings
 
 ProgressReporter = Callable[[RunProgress], None]
 Timer = Callable[[], float]
@@ -26,7 +27,7 @@ class RunReporter:
         *,
         clock: Clock = utc_now,
         timer: Timer,
-        interval_s: float = 2.0,
+        interval_s: float = Settings.progress_interval_seconds,
     ) -> None:
         self.report = report
         self.clock = clock
