@@ -11,6 +11,12 @@
       .then(function (response) { return response.ok ? response.json() : null; });
   }
 
+  // A page or fragment of this site as HTML text, or null when it is not there.
+  function getHtml(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; });
+  }
+
   function describe(progress) {
     if (!progress || !progress.epochs) { return "Waiting for the first epoch"; }
     var text = "Epoch " + progress.epoch + " of " + progress.epochs;
@@ -148,13 +154,11 @@
       if (trainNow) { trainNow.hidden = false; }  // the lock is free again
       return;
     }
-    fetch(outcome.getAttribute("data-outcome"), { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        if (html === null) { return; }
-        outcome.innerHTML = html;
-        outcome.setAttribute("data-loaded", run.status);
-      });
+    getHtml(outcome.getAttribute("data-outcome")).then(function (html) {
+      if (html === null) { return; }
+      outcome.innerHTML = html;
+      outcome.setAttribute("data-loaded", run.status);
+    });
   }
 
   function watchRun(box) {
@@ -202,11 +206,9 @@
     function tick() {
       getJson(url).then(function (run) {
         if (!run) { window.setTimeout(tick, POLL_MS); return; }
-        return fetch(window.location.href, { credentials: "same-origin" })
-          .then(function (response) { return response.ok ? response.text() : null; })
-          .then(function (html) {
-            if (html === null) { window.setTimeout(tick, POLL_MS); } else { swapIn(html); }
-          });
+        return getHtml(window.location.href).then(function (html) {
+          if (html === null) { window.setTimeout(tick, POLL_MS); } else { swapIn(html); }
+        });
       }).catch(function () { window.setTimeout(tick, POLL_MS * 2); });
     }
     window.setTimeout(tick, POLL_MS);
