@@ -3,7 +3,7 @@
 Reads the stack's outputs, uploads a generated image through the API, waits for its
 classification, finds it in the listing, forces a pipeline run to a decision (promoted
 or rejected), finds that execution in the manager API, and checks the stack's alarms.
-Every side effect (CloudFormation, Step Functions, CloudWatch, HTTP, the clock) is
+Every side effect (CloudFormation, CloudWatch, HTTP, the clock) is
 injected, so the same checks run against AWS and against moto in the tests.
 """
 
