@@ -23,6 +23,7 @@ from catdog.clock import from_iso, to_iso
 from catdog.pipeline.executions import ExecutionDetail, ExecutionSummary
 from catdog.pipeline.history import ROLLUP_PREFIX, ExecutionEntry, ExecutionQuery, Position
 from catdog.pipeline.outcome import SKIPPED, Outcome, outcome_of
+from catdog.sqlite_files import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -63,7 +64,6 @@ def archive_path(data_dir: Path) -> Path:
 
 class ExecutionArchive:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._lock = threading.Lock()
         with self._lock:
@@ -84,9 +84,7 @@ class ExecutionArchive:
                 db.close()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=10.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect(self._path)
 
     @property
     def path(self) -> Path:
