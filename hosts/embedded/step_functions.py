@@ -86,8 +86,12 @@ class LocalPipeline:
         name_prefix: str = "catdog",
         schedule: bool = True,
         archive_interval: float = 2.0,
+        forget_finished: bool = True,
         clock: Clock = utc_now,
     ) -> None:
+        """``forget_finished=False`` when this interpreter stands in for AWS Step Functions,
+        which keeps finished executions for 90 days: a deployed stack's web app reads them
+        there, with no archive beside it, so they must not move into the local archive."""
         self.settings = settings
         self._storage = storage
         self._compute = compute or LocalProcessCompute(settings)
@@ -96,6 +100,7 @@ class LocalPipeline:
         self._prefix = name_prefix
         self._schedule = schedule
         self._archive_interval = archive_interval
+        self._forget_finished = forget_finished
         self._clock = clock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -135,7 +140,8 @@ class LocalPipeline:
         except Exception:
             self.stop()
             raise
-        self._spawn("pipeline-archiver", self._archive_loop)
+        if self._forget_finished:
+            self._spawn("pipeline-archiver", self._archive_loop)
         if self._schedule:
             self._spawn("pipeline-scheduler", self._schedule_loop)
         log.info(
@@ -241,7 +247,7 @@ class LocalPipeline:
     def archive_finished(self) -> int:
         """Move finished executions from the interpreter into the archive (so the
         interpreter's memory stays flat); returns how many were archived."""
-        if self._server is None:
+        if self._server is None or not self._forget_finished:
             return 0
         count = 0
         with self._archiving:  # the archiver thread and a caller may both ask

@@ -176,8 +176,14 @@ def emulated_aws(settings: Settings, tmp_path: Path) -> Iterator[LocalPipeline]:
 def emulated_stack(settings: Settings, tmp_path: Path) -> Iterator[LocalPipeline]:
     """What ``emulated_aws`` gives, for settings a test changes first."""
     storage = build_storage(settings)
+    # Step Functions on AWS keeps finished executions: the interpreter must not move
+    # them into a local archive that the deployed web app never reads.
     pipeline = LocalPipeline(
-        settings, storage, compute=LocalProcessCompute(settings), schedule=False
+        settings,
+        storage,
+        compute=LocalProcessCompute(settings),
+        schedule=False,
+        forget_finished=False,
     )
     pipeline.start()
     try:
@@ -271,6 +277,12 @@ def test_upload_label_train_promote_and_serve_on_emulated_aws(
     assert detail.summary.status == "SUCCEEDED", (detail.cause, sorted(training_log.rglob("*")))
     assert detail.output["outcome"] == "promoted"
     assert "SignalInferenceServer" in detail.state_names
+    # Finished, it stays in Step Functions for the deployed web app to show (a sweep of
+    # the interpreter moved it into a local archive the app never reads, and it answered 404).
+    assert emulated_aws.archive_finished() == 0
+    shown = client.get(f"/api/v1/executions/{execution_arn}", headers=bearer)
+    assert shown.status_code == 200, shown.get_json()
+    assert shown.get_json()["outcome"] == "promoted"
 
     assert get_json(f"{inference_server}/v1/model")["version"] == run_id
     models = client.get("/api/v1/models", headers=bearer).get_json()
