@@ -118,8 +118,10 @@ def run_training(
         on_decoded=lambda done: reporter.decoded(len(selection.examples) + done, to_decode),
     )
     _check_trainable(train, split)
-    if warm:
-        config = config.with_changes(epochs=incremental_epochs(len(train), config))
+    if warm:  # bounded by steps: a clock would make its schedule depend on the machine
+        config = config.with_changes(
+            epochs=incremental_epochs(len(train), config), time_budget_s=None
+        )
     _log(
         log,
         f"{selection.mode.value} run: {len(train)} training ({selection.new} new, "

@@ -52,7 +52,8 @@ class TrainingConfig:
     weight_decay: float = 4e-3
     label_smoothing: float = 0.05
     patience: int = 12
-    # Wall-clock limit for fitting: the schedule anneals by time and stops in time.
+    # Wall-clock limit for fitting from scratch: the schedule anneals by time and stops
+    # in time. A warm start ignores it (it is bounded by incremental_steps).
     time_budget_s: float | None = None
     # Shares of the sha256 split (training gets the rest); see training_job.data.
     evaluation_fraction: float = EVALUATION_FRACTION
@@ -71,6 +72,7 @@ class TrainingConfig:
             seed=settings.training_seed,
             replay_size=settings.replay_size,
             incremental_steps=settings.incremental_steps,
+            time_budget_s=settings.training_time_budget_minutes * 60 or None,
         )
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 

@@ -45,6 +45,11 @@ def test_environment_overrides_are_typed() -> None:
         ({"CATDOG_UNSURE_THRESHOLD": "0.2"}, "between 0.5 and 1.0"),
         ({"CATDOG_REPLAY_SIZE": "-1"}, "CATDOG_REPLAY_SIZE must be 0 or more"),
         ({"CATDOG_INCREMENTAL_STEPS": "0"}, "CATDOG_INCREMENTAL_STEPS must be at least 1"),
+        ({"CATDOG_DEFAULT_EPOCHS": "0"}, "CATDOG_DEFAULT_EPOCHS must be at least 1"),
+        (
+            {"CATDOG_TRAINING_TIME_BUDGET_MINUTES": "-5"},
+            "CATDOG_TRAINING_TIME_BUDGET_MINUTES must be 0 or more",
+        ),
     ],
 )
 def test_bad_values_are_clear_errors(env: dict[str, str], message: str) -> None:

@@ -218,6 +218,31 @@ def test_warm_start_begins_from_the_champion_weights(
     assert "validation" not in metrics and metrics["training_selection"]["mode"] == "incremental"
 
 
+def test_the_time_budget_bounds_a_full_retrain_but_not_a_warm_start(
+    tmp_path: Path, class_folder: Path, trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    champion = Champion("v1", load_model(fetch_artifact(trained.blobs, "v1", trained.cache)))
+    budgets: list[float | None] = []
+    real_fit = job_module.fit
+
+    def spy_fit(model: Any, train: Any, validation: Any, config: Any, **kwargs: Any) -> Any:
+        budgets.append(config.time_budget_s)
+        return real_fit(model, train, validation, config, **kwargs)
+
+    monkeypatch.setattr(job_module, "fit", spy_fit)
+    budgeted = replace(TINY_CONFIG, epochs=1, time_budget_s=3600.0)
+    for mode in ("incremental", "full"):
+        run_training(
+            folder_examples(class_folder),
+            replace(budgeted, retrain_mode=mode),
+            DirectoryArtifactSink(tmp_path / mode),
+            version=mode,
+            champion=champion,
+        )
+    # A warm start is bounded by its steps, so its schedule does not depend on the clock.
+    assert budgets == [None, 3600.0]
+
+
 def test_a_class_found_only_on_the_evaluation_side_is_a_clear_error(tmp_path: Path) -> None:
     fractions = SplitFractions()
     cats = [example_from_bytes(f"c{i}", class_image_bytes("cat", i), 0) for i in range(6)]
