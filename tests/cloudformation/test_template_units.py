@@ -137,6 +137,16 @@ def test_the_train_instance_trains_the_run_of_its_tag_then_stops(resources):
     assert metadata["MetadataOptions"]["HttpTokens"] == "required"
 
 
+def test_the_train_instance_gets_the_full_retrain_time_budget(template, resources):
+    script = boot_script(resources, "TrainInstance")
+    assert "\nCATDOG_TRAINING_TIME_BUDGET_MINUTES=${FullRetrainMinutes}\n" in script
+    parameters = template["Parameters"]
+    budget = parameters["FullRetrainMinutes"]
+    assert budget["Default"] == Settings().training_time_budget_minutes
+    # A run that uses its whole budget still ends well before the pipeline gives up on it.
+    assert budget["Default"] * 60 < parameters["TrainingTimeoutSeconds"]["Default"] / 2
+
+
 def test_the_run_instances_serve_inference_as_a_systemd_service(resources):
     script = boot_script(resources, RUN_TEMPLATE)
     assert "ExecStart=/opt/catdog/venv/bin/python -m inference_server" in script
