@@ -1,10 +1,11 @@
 """Opening the embedded default's SQLite files: one way, for the catalog and the archive.
 
 Several processes open the same files at once (gunicorn's workers, ``catdog up``, the
-CLI). Switching a new file to WAL needs a lock that SQLite refuses *without* waiting
-on its busy handler while another connection is doing the same, so a second process
-that starts at the same moment fails with "database is locked" however long the busy
-timeout is. ``connect`` retries that one step until the busy timeout has passed.
+CLI). Switching a new file to WAL takes its exclusive lock; when two connections make
+the switch at once, each holds a shared lock the other waits on, and SQLite answers
+"database is locked" at once rather than call its busy handler into a deadlock. So a
+second process starting at the same moment failed however long the busy timeout was.
+``connect`` retries that one step until the busy timeout has passed.
 """
 
 from __future__ import annotations
