@@ -53,10 +53,10 @@ def _use_wal(
             conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if not is_locked(exc) or clock() >= deadline:
+            if not _is_locked(exc) or clock() >= deadline:
                 raise
         sleep(_RETRY_PAUSE_S)
 
 
-def is_locked(exc: sqlite3.OperationalError) -> bool:
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)

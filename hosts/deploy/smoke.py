@@ -165,8 +165,8 @@ class SmokeTest:
         path = f"/executions/{quote(self._execution, safe=':')}"
 
         def finished() -> dict[str, Any] | None:
-            # Through the manager API, as a manager follows it (Step Functions' history
-            # and the archive behind one call).
+            # Through the manager API, as a manager follows it (on AWS the API reads
+            # Step Functions, which keeps finished executions for 90 days).
             status, described = self._call("GET", path, self._manager())
             if status != 200:
                 raise SmokeFailed(f"GET {path} answered {status}: {_said(described)}")
